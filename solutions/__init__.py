@@ -1,0 +1,1 @@
+"""The four built-in sync solutions, each a subclass of pytest_syncbench.Solution."""

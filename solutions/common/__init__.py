@@ -1,0 +1,1 @@
+"""HTTP clients, pacing, row building and state shared by the built-in solutions."""

@@ -1,0 +1,176 @@
+"""Settings of the mock HubSpot account: tier, latency, search lag and webhook delivery.
+
+Defaults follow HubSpot's developer docs as of 2026 (usage guidelines, CRM search guide,
+webhooks guide). Where the docs are silent the default is a guess, marked as such, and is a
+field so that a scenario can change it. The server reads these fields on every request, so
+a scenario may change latencies or limits while the mock runs.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from typing import TypeVar
+
+
+class Tier(enum.StrEnum):
+    """Rate-limit tier of the account, as HubSpot's usage guidelines name them."""
+
+    FREE = "free"
+    STARTER = "starter"
+    PROFESSIONAL = "professional"
+    ENTERPRISE = "enterprise"
+    OAUTH = "oauth"
+
+
+@dataclass(frozen=True, slots=True)
+class TierLimits:
+    burst_per_10s: int
+    # None for OAuth public apps, which HubSpot does not give a daily limit.
+    daily: int | None
+
+
+# Private app limits from HubSpot's API usage guidelines (2024 and later): the 10-second
+# burst is per app and the daily limit per account. OAuth apps get 110 per 10 s per
+# installing account and no daily limit. Professional uses 625,000 a day, the value in the
+# usage guidelines table, although a 2024 changelog entry gives 650,000.
+TIER_LIMITS: dict[Tier, TierLimits] = {
+    Tier.FREE: TierLimits(100, 250_000),
+    Tier.STARTER: TierLimits(100, 250_000),
+    Tier.PROFESSIONAL: TierLimits(190, 625_000),
+    Tier.ENTERPRISE: TierLimits(190, 1_000_000),
+    Tier.OAUTH: TierLimits(110, None),
+}
+
+
+class ListOverLimit(enum.StrEnum):
+    """Policy for a list ``limit`` above 100, which HubSpot does not document."""
+
+    CAP = "cap"
+    ERROR = "error"
+
+
+@dataclass
+class HubSpotConfig:
+    """Every knob of the mock HubSpot account."""
+
+    tier: Tier | str = Tier.PROFESSIONAL
+    # Overrides of the tier's limits, for staging a 429 storm or a nearly spent daily quota.
+    burst_limit: int | None = None
+    daily_limit: int | None = None
+    # Search has its own limit of 5 requests per second per account (CRM search guide, 2026).
+    search_per_second: int = 5
+    # Offset of the account's time zone from UTC, in minutes; the daily quota resets at the
+    # account's midnight.
+    tz_offset_minutes: int = 0
+    # Seconds until a write becomes searchable. The docs say "a few moments" and reports range
+    # from seconds to a minute, so 3 s is a guess.
+    index_lag_s: float = 3.0
+    # Simulated server time per request, spent with asyncio.sleep so it costs virtual time.
+    # The values are guesses of typical HubSpot response times.
+    read_latency_s: float = 0.08
+    write_latency_s: float = 0.12
+    search_latency_s: float = 0.15
+    # Whether API 429 responses carry Retry-After; HubSpot does not document it either way.
+    send_retry_after: bool = False
+    list_over_limit: ListOverLimit | str = ListOverLimit.CAP
+
+    # Webhook delivery (HubSpot webhooks guide): at most 10 requests in flight, a 5 s timeout
+    # and 10 retries spread over about 24 hours.
+    max_concurrent_requests: int = 10
+    webhook_timeout_s: float = 5.0
+    max_retries: int = 10
+    # Total span of the retry schedule; see webhooks.retry_delays for how it is split.
+    retry_span_s: float = 86_400.0
+    # How long events gather before a batch is sent. HubSpot does not publish it.
+    batch_window_s: float = 1.0
+    # Share of events delivered a second time, in a later batch.
+    duplicate_rate: float = 0.0
+    # Shuffle the events inside each batch, since HubSpot guarantees no order.
+    reorder: bool = False
+
+    access_token: str = "pat-na1-00000000-0000-4000-8000-000000000000"
+    portal_id: int = 62_515_535
+    app_id: int = 3_112_233
+    developer_api_key: str = "dev-00000000-0000-4000-8000-00000000000d"
+    client_secret: str = "secret-00000000-0000-4000-8000-000000000005"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.tier = _parse_enum(Tier, self.tier, "tier")
+        self.list_over_limit = _parse_enum(
+            ListOverLimit, self.list_over_limit, "list_over_limit"
+        )
+
+        for name in ("burst_limit", "daily_limit"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(
+                    f"invalid {name} {value!r}: expected None or an integer >= 1"
+                )
+        _require_positive_int("search_per_second", self.search_per_second)
+        _require_positive_int("max_concurrent_requests", self.max_concurrent_requests)
+
+        if not -14 * 60 <= self.tz_offset_minutes <= 14 * 60:
+            raise ValueError(
+                f"invalid tz_offset_minutes {self.tz_offset_minutes!r}: expected -840 to 840"
+            )
+        for name in (
+            "index_lag_s",
+            "read_latency_s",
+            "write_latency_s",
+            "search_latency_s",
+        ):
+            _require_non_negative(name, getattr(self, name))
+        for name in ("retry_span_s", "batch_window_s"):
+            _require_non_negative(name, getattr(self, name))
+        if not self.webhook_timeout_s > 0:
+            raise ValueError(
+                f"invalid webhook_timeout_s {self.webhook_timeout_s!r}: expected seconds > 0"
+            )
+        if self.max_retries < 0:
+            raise ValueError(
+                f"invalid max_retries {self.max_retries!r}: expected an integer >= 0"
+            )
+        if not 0.0 <= self.duplicate_rate <= 1.0:
+            raise ValueError(
+                f"invalid duplicate_rate {self.duplicate_rate!r}: expected a share from 0 to 1"
+            )
+        for name in ("access_token", "developer_api_key", "client_secret"):
+            if not getattr(self, name):
+                raise ValueError(f"invalid {name}: expected a non-empty string")
+        _require_positive_int("portal_id", self.portal_id)
+        _require_positive_int("app_id", self.app_id)
+
+    @property
+    def limits(self) -> TierLimits:
+        """Burst and daily limits in force, with the overrides applied."""
+        base = TIER_LIMITS[Tier(self.tier)]
+        return TierLimits(
+            self.burst_limit if self.burst_limit is not None else base.burst_per_10s,
+            self.daily_limit if self.daily_limit is not None else base.daily,
+        )
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def _parse_enum(kind: type[E], value: object, name: str) -> E:
+    try:
+        return kind(str(value).lower())
+    except ValueError:
+        accepted = ", ".join(member.value for member in kind)
+        raise ValueError(
+            f"invalid {name} {value!r}: expected one of {accepted}"
+        ) from None
+
+
+def _require_positive_int(name: str, value: int) -> None:
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f"invalid {name} {value!r}: expected an integer >= 1")
+
+
+def _require_non_negative(name: str, value: float) -> None:
+    if not isinstance(value, int | float) or math.isnan(value) or value < 0:
+        raise ValueError(f"invalid {name} {value!r}: expected a number >= 0 (seconds)")

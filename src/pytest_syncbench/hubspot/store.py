@@ -1,0 +1,213 @@
+"""In-memory HubSpot company store with a full change history.
+
+The store is the source of truth for a scenario: the workload writes to it as HubSpot users
+would, the mock API serves it, and the metrics compare the destination against it. Every
+write is a :class:`Change` appended to one log in commit order, and listeners (the webhook
+dispatcher, the search index) receive each change as it is committed.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from pytest_syncbench.clock import Clock, iso_ms
+
+# Properties whose values HubSpot maintains itself; a write never sets them directly.
+READ_ONLY_PROPERTIES = frozenset(
+    {"hs_object_id", "createdate", "hs_lastmodifieddate", "hs_merged_object_ids"}
+)
+
+
+class ChangeKind(enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    ARCHIVE = "archive"
+    RESTORE = "restore"
+
+
+@dataclass(slots=True)
+class Change:
+    """One committed write to one company.
+
+    ``properties`` holds the values the write set (for a creation, every property the
+    company started with). ``source`` is "CRM_UI" for user edits made by the workload and
+    "INTEGRATION" for writes made through the API, as HubSpot's ``changeSource`` reports.
+    """
+
+    seq: int
+    company_id: int
+    kind: ChangeKind
+    committed_ms: int
+    properties: dict[str, str | None]
+    source: str = "CRM_UI"
+
+
+@dataclass(slots=True)
+class Company:
+    id: int
+    properties: dict[str, str | None]
+    created_ms: int
+    updated_ms: int
+    archived: bool = False
+    archived_ms: int | None = None
+    # Indexes into Store.changes, oldest first.
+    change_seqs: list[int] = field(default_factory=list)
+
+
+ChangeListener = Callable[[Change], None]
+
+
+class CompanyNotFound(KeyError):
+    """Raised when a company id is not in the store."""
+
+
+class Store:
+    """Companies keyed by numeric id, with every committed change kept in order."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.companies: dict[int, Company] = {}
+        self.changes: list[Change] = []
+        self._listeners: list[ChangeListener] = []
+        self._next_id = 1
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get(self, company_id: int) -> Company:
+        try:
+            return self.companies[company_id]
+        except KeyError:
+            raise CompanyNotFound(company_id) from None
+
+    def live_ids(self) -> Iterator[int]:
+        """Yield the ids of companies that are not archived, in ascending order."""
+        return (cid for cid, c in sorted(self.companies.items()) if not c.archived)
+
+    def history(self, company_id: int) -> list[Change]:
+        return [self.changes[seq] for seq in self.get(company_id).change_seqs]
+
+    def add_listener(self, listener: ChangeListener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: ChangeListener) -> None:
+        self._listeners.remove(listener)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def seed(self, companies: Iterable[tuple[dict[str, str | None], int, int]]) -> None:
+        """Load companies that existed before the scenario started.
+
+        Each item is ``(properties, created_ms, modified_ms)`` with both times in the past.
+        Each company gets one CREATE change at its last modification, holding the state it
+        has when the scenario starts. Listeners are not told, since these writes happened
+        before any solution was watching.
+        """
+        for props, created, modified in companies:
+            company_id = self._allocate_id()
+            props["hs_object_id"] = str(company_id)
+            props["createdate"] = iso_ms(created)
+            props["hs_lastmodifieddate"] = iso_ms(modified)
+            company = Company(company_id, props, created, modified)
+            self.companies[company_id] = company
+            self._append(company, ChangeKind.CREATE, modified, dict(props), "CRM_UI")
+
+    def create(
+        self, properties: dict[str, str | None], source: str = "CRM_UI"
+    ) -> Company:
+        now = self.clock.now_ms()
+        company_id = self._allocate_id()
+        props = {k: v for k, v in properties.items() if k not in READ_ONLY_PROPERTIES}
+        props["hs_object_id"] = str(company_id)
+        props["createdate"] = iso_ms(now)
+        props["hs_lastmodifieddate"] = iso_ms(now)
+        company = Company(company_id, props, now, now)
+        self.companies[company_id] = company
+        self._commit(company, ChangeKind.CREATE, now, dict(props), source)
+        return company
+
+    def update(
+        self, company_id: int, properties: dict[str, str | None], source: str = "CRM_UI"
+    ) -> Change | None:
+        """Set properties on a live company; return the change, or None if nothing changed.
+
+        HubSpot bumps ``hs_lastmodifieddate`` on every property write, so every returned
+        change carries the new value of it.
+        """
+        company = self.get(company_id)
+        if company.archived:
+            raise CompanyNotFound(company_id)
+        changed = {
+            k: v
+            for k, v in properties.items()
+            if k not in READ_ONLY_PROPERTIES and company.properties.get(k) != v
+        }
+        if not changed:
+            return None
+        now = self.clock.now_ms()
+        changed["hs_lastmodifieddate"] = iso_ms(now)
+        company.properties.update(changed)
+        company.updated_ms = now
+        return self._commit(company, ChangeKind.UPDATE, now, changed, source)
+
+    def update_many(
+        self, updates: list[tuple[int, dict[str, str | None]]], source: str = "CRM_UI"
+    ) -> list[Change]:
+        """Apply a bulk update: every change shares one commit millisecond, as imports do."""
+        return [c for cid, props in updates if (c := self.update(cid, props, source))]
+
+    def archive(self, company_id: int, source: str = "CRM_UI") -> Change:
+        """Archive (delete) a company.
+
+        HubSpot does not bump ``hs_lastmodifieddate`` on archive: only ``archivedAt`` is set.
+        """
+        company = self.get(company_id)
+        if company.archived:
+            raise CompanyNotFound(company_id)
+        now = self.clock.now_ms()
+        company.archived = True
+        company.archived_ms = now
+        return self._commit(company, ChangeKind.ARCHIVE, now, {}, source)
+
+    def restore(self, company_id: int, source: str = "CRM_UI") -> Change:
+        company = self.get(company_id)
+        if not company.archived:
+            raise ValueError(f"company {company_id} is not archived")
+        now = self.clock.now_ms()
+        company.archived = False
+        company.archived_ms = None
+        return self._commit(company, ChangeKind.RESTORE, now, {}, source)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _allocate_id(self) -> int:
+        company_id = self._next_id
+        self._next_id += 1
+        return company_id
+
+    def _append(
+        self,
+        company: Company,
+        kind: ChangeKind,
+        now: int,
+        props: dict[str, str | None],
+        source: str,
+    ) -> Change:
+        change = Change(len(self.changes), company.id, kind, now, props, source)
+        self.changes.append(change)
+        company.change_seqs.append(change.seq)
+        return change
+
+    def _commit(
+        self,
+        company: Company,
+        kind: ChangeKind,
+        now: int,
+        props: dict[str, str | None],
+        source: str,
+    ) -> Change:
+        change = self._append(company, kind, now, props, source)
+        for listener in self._listeners:
+            listener(change)
+        return change

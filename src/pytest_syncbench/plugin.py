@@ -1,0 +1,221 @@
+"""The pytest plugin: options, solution parametrization, the case fixture and the summary.
+
+Scenario tests request the ``syncbench_case`` fixture, which parametrizes them over the
+selected solutions (ids such as ``test_outage[hybrid-cdc]``), runs the case on a virtual
+clock, stores its measurements in the pytest-benchmark record and feeds the per-change
+latencies to pytest-benchmark as the timing samples. Without ``--syncbench`` those tests are
+skipped, and every other test runs as usual.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pytest_syncbench import registry
+from pytest_syncbench.harness import CaseOutcome, CaseSetup, run_case
+from pytest_syncbench.options import parse_seed, parse_solutions
+from pytest_syncbench.results import EXTRA_INFO_KEY, extra_info
+from pytest_syncbench.scenarios import Scale, scenario
+from pytest_syncbench.summary import format_summary
+
+CASE_FIXTURE = "syncbench_case"
+_RESULTS_KEY = pytest.StashKey[list[dict[str, Any]]]()
+_SOLUTIONS_KEY = pytest.StashKey[list[str]]()
+SKIP_REASON = "scenario tests run only with --syncbench"
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_syncbench import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("syncbench", "HubSpot-to-Databox sync benchmarks")
+    group.addoption(
+        "--syncbench",
+        action="store_true",
+        default=False,
+        help="Run the sync scenario tests (skipped otherwise).",
+    )
+    group.addoption(
+        "--syncbench-scale",
+        choices=[s.value for s in Scale],
+        default=Scale.DEFAULT.value,
+        help="Scenario sizes: 'full' is every scenario at its defined size, 'default' "
+        "the same but 250,000 companies in the scale scenario, 'smoke' a CI-sized run. "
+        "Default: %(default)s.",
+    )
+    group.addoption(
+        "--syncbench-seed",
+        type=parse_seed,
+        default=1,
+        help="Seed of the generated data, workload and every random choice of the mocks "
+        "(a non-negative integer). Default: %(default)s.",
+    )
+    group.addoption(
+        "--syncbench-solutions",
+        default=None,
+        metavar="NAME,NAME",
+        help="Comma-separated solutions to run. Default: all registered.",
+    )
+    group.addoption(
+        "--syncbench-tier",
+        choices=["free", "starter", "professional", "enterprise"],
+        default="professional",
+        help="HubSpot rate-limit tier of the mock account. Default: %(default)s.",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "syncbench: a scenario test, run only with --syncbench."
+    )
+    _disable_looptime_fixture_hook(config.pluginmanager)
+    config.stash[_RESULTS_KEY] = []
+    available = registry.discover(config.pluginmanager)
+    try:
+        config.stash[_SOLUTIONS_KEY] = parse_solutions(
+            config.getoption("syncbench_solutions"), list(available)
+        )
+    except ValueError as exc:
+        raise pytest.UsageError(f"--syncbench-solutions: {exc}") from None
+    # Save results by default, as a benchmark tool should; an explicit save, a JSON path or
+    # a disabled benchmark run keeps pytest-benchmark's own behaviour.
+    option = config.option
+    if config.getoption("syncbench") and not any(
+        getattr(option, name, None)
+        for name in ("benchmark_autosave", "benchmark_save", "benchmark_disable")
+    ):
+        from pytest_benchmark.utils import get_tag
+
+        option.benchmark_autosave = get_tag()
+
+
+def _disable_looptime_fixture_hook(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Unregister looptime's pytest plugin when pytest-asyncio is absent.
+
+    The suite uses looptime's event loop directly, not its pytest integration. looptime
+    0.9's fixture hook reads pytest-asyncio's plugin module on every fixture setup and fails
+    with AttributeError when pytest-asyncio is not installed, so it cannot stay registered
+    then. With pytest-asyncio installed it is left alone for the user's own tests.
+    """
+    if pluginmanager.get_plugin("asyncio") is None:
+        plugin = pluginmanager.get_plugin("looptime_plugin")
+        if plugin is not None:
+            pluginmanager.unregister(plugin)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if CASE_FIXTURE not in metafunc.fixturenames:
+        return
+    names = metafunc.config.stash[_SOLUTIONS_KEY]
+    metafunc.parametrize("syncbench_solution", names, ids=names)
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    enabled = config.getoption("syncbench")
+    for item in items:
+        if CASE_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.syncbench)
+            if not enabled:
+                item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+
+
+class CaseRunner:
+    """What a scenario test receives: ``run(scenario_name)`` runs and records one case."""
+
+    def __init__(
+        self, request: pytest.FixtureRequest, benchmark: Any, solution: str
+    ) -> None:
+        self._request = request
+        self._benchmark = benchmark
+        self.solution = solution
+        self.outcome: CaseOutcome | None = None
+
+    def run(self, scenario_name: str, **settings: Any) -> CaseOutcome:
+        config = self._request.config
+        scale = Scale(config.getoption("syncbench_scale"))
+        spec = scenario(scenario_name, scale)
+        solution_cls = registry.discover(config.pluginmanager)[self.solution]
+        setup = CaseSetup(
+            spec=spec,
+            solution_cls=solution_cls,
+            seed=config.getoption("syncbench_seed"),
+            tier=config.getoption("syncbench_tier"),
+            settings=settings,
+            progress=_progress_writer(config, f"{scenario_name}[{self.solution}]"),
+        )
+        outcome = run_case(setup)
+        self.outcome = outcome
+        info = extra_info(outcome, scale.value)
+        self._record(outcome, info)
+        config.stash[_RESULTS_KEY].append(info)
+        if outcome.status == "failed":
+            pytest.fail(
+                f"{scenario_name}[{self.solution}] failed: {outcome.error}",
+                pytrace=False,
+            )
+        return outcome
+
+    def _record(self, outcome: CaseOutcome, info: dict[str, Any]) -> None:
+        benchmark = self._benchmark
+        benchmark.extra_info[EXTRA_INFO_KEY] = info
+        benchmark.group = outcome.spec.name
+        if benchmark.disabled:
+            return
+        # pytest-benchmark times a callable; here the samples are the simulated
+        # change-to-destination latencies, so they are added to its statistics directly.
+        # NOTE: this uses the fixture's private _make_stats and _mode of pytest-benchmark
+        # 5.x (pinned below 6 in pyproject.toml).
+        benchmark._mode = "syncbench"
+        stats = benchmark._make_stats(1)
+        samples = outcome.latencies_s or [outcome.simulated_s]
+        for sample in samples:
+            stats.update(sample)
+
+
+@pytest.fixture
+def syncbench_case(
+    request: pytest.FixtureRequest, benchmark: Any, syncbench_solution: str
+) -> Iterator[CaseRunner]:
+    yield CaseRunner(request, benchmark, syncbench_solution)
+
+
+def _progress_writer(config: pytest.Config, label: str) -> Any:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or config.getoption("verbose") < 0:
+        return None
+    last = [0.0]
+
+    def write(message: str) -> None:
+        # At most one line every 5 wall seconds, so short cases stay quiet.
+        now = time.monotonic()
+        if now - last[0] < 5:
+            return
+        last[0] = now
+        if capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(f"  {label} {message}")
+        else:
+            reporter.write_line(f"  {label} {message}")
+
+    last[0] = time.monotonic()
+    return write
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    results = config.stash.get(_RESULTS_KEY, [])
+    if not results:
+        return
+    terminalreporter.section("syncbench summary")
+    for line in format_summary(results):
+        terminalreporter.write_line(line)

@@ -1,0 +1,87 @@
+"""The measurements of one case as stored in pytest-benchmark's ``extra_info``.
+
+The layout is versioned by ``SCHEMA_VERSION``; docs/metrics.md documents every field. Bump
+the version whenever a field changes meaning or is removed; adding a field keeps it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pytest_syncbench.harness import CaseOutcome
+from pytest_syncbench.metrics.latency import summarize
+
+SCHEMA_VERSION = 1
+EXTRA_INFO_KEY = "syncbench"
+
+
+def call_table(calls: list[Any]) -> dict[str, Any]:
+    """Count calls by endpoint and status from a mock's call log."""
+    by_endpoint: dict[str, Counter[str]] = {}
+    rate_limited = 0
+    for call in calls:
+        endpoint, status = call.endpoint, int(call.status)
+        by_endpoint.setdefault(endpoint, Counter())[str(status)] += 1
+        if status == 429:
+            rate_limited += 1
+    return {
+        "total": len(calls),
+        "by_endpoint": {
+            k: dict(sorted(v.items())) for k, v in sorted(by_endpoint.items())
+        },
+        "rate_limited": rate_limited,
+    }
+
+
+def throughput_per_min(outcome: CaseOutcome) -> float:
+    """Changes made visible per simulated minute, from the first visibility to the last."""
+    if not outcome.delivered_changes or outcome.first_visible_s is None:
+        return 0.0
+    assert outcome.last_visible_s is not None
+    span_min = max(1.0, outcome.last_visible_s - outcome.first_visible_s) / 60
+    return round(outcome.delivered_changes / span_min, 1)
+
+
+def extra_info(outcome: CaseOutcome, scale: str) -> dict[str, Any]:
+    api_calls = call_table(outcome.hubspot_calls)
+    if outcome.daily_limit:
+        # The share of one day's quota that the simulated duration consumed.
+        api_calls["daily_quota_share"] = round(
+            api_calls["total"] / outcome.daily_limit, 6
+        )
+    else:
+        api_calls["daily_quota_share"] = None
+    cpu = outcome.cpu_s
+    return {
+        "schema": SCHEMA_VERSION,
+        "scenario": outcome.spec.name,
+        "solution": outcome.solution,
+        "delivers": outcome.delivers.value,
+        "seed": outcome.seed,
+        "scale": scale,
+        "status": outcome.status,
+        "error": outcome.error,
+        "companies": outcome.spec.companies,
+        "changes": {
+            "tracked": outcome.tracked_changes,
+            "measured": outcome.measured_changes,
+            "delivered": outcome.delivered_changes,
+            "moot": outcome.moot_changes,
+        },
+        "api_calls": api_calls,
+        "destination_calls": call_table(outcome.databox_calls),
+        "latency_s": summarize(outcome.latencies_s),
+        "throughput_per_min": throughput_per_min(outcome),
+        "consistency": outcome.consistency.as_dict(),
+        "data_loss": outcome.data_loss,
+        "cpu_s": round(cpu.get("solution", 0.0), 3),
+        "cpu_mock_s": round(cpu.get("mock", 0.0), 3),
+        "cpu_by_actor_s": {k: round(v, 3) for k, v in sorted(cpu.items())},
+        "peak_rss_bytes": outcome.peak_rss_bytes,
+        "simulated_s": outcome.simulated_s,
+        "deadline_s": outcome.spec.deadline_s,
+        "wall_s": outcome.wall_s,
+        "webhooks": outcome.webhooks,
+        "solution_stats": outcome.solution_stats,
+    }

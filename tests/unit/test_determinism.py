@@ -1,0 +1,47 @@
+"""Same seed, same numbers: a case run twice measures the same."""
+
+import pytest
+
+from pytest_syncbench.generator import StreamSpec
+from pytest_syncbench.harness import CaseSetup, run_case
+from pytest_syncbench.registry import discover
+from pytest_syncbench.results import extra_info
+from pytest_syncbench.scenarios import Fault, FaultKind, ScenarioSpec
+
+# Real measurements of the process vary between runs; everything else must not.
+MACHINE_FIELDS = {"cpu_s", "cpu_mock_s", "cpu_by_actor_s", "peak_rss_bytes", "wall_s"}
+
+SPEC = ScenarioSpec(
+    name="determinism",
+    description="a short stream with an outage",
+    companies=500,
+    streams=(StreamSpec(150, 1200.0, 300.0),),
+    faults=(Fault(700.0, 300.0, FaultKind.HUBSPOT_503),),
+    settle_s=1800.0,
+)
+
+
+def _measure(solution: str, seed: int) -> dict:
+    setup = CaseSetup(spec=SPEC, solution_cls=discover()[solution], seed=seed)
+    info = extra_info(run_case(setup), "test")
+    return {k: v for k, v in info.items() if k not in MACHINE_FIELDS}
+
+
+@pytest.mark.parametrize("solution", ["direct-polling", "webhook-sync", "hybrid-cdc"])
+def test_same_seed_same_numbers(solution):
+    first = _measure(solution, seed=3)
+    second = _measure(solution, seed=3)
+
+    assert first["status"] != "failed", first["error"]
+    assert first["api_calls"] == second["api_calls"]
+    assert first["latency_s"] == second["latency_s"]
+    assert first["consistency"] == second["consistency"]
+    assert first["data_loss"] == second["data_loss"]
+    assert first == second
+
+
+def test_other_seed_other_numbers():
+    first = _measure("direct-polling", seed=3)
+    second = _measure("direct-polling", seed=4)
+
+    assert first["latency_s"] != second["latency_s"]

@@ -1,0 +1,101 @@
+"""The plugin's options, skipping and output, driven through pytester."""
+
+import json
+
+import pytest
+
+SCENARIO_TEST = """
+def test_realtime(syncbench_case):
+    outcome = syncbench_case.run("realtime")
+    assert outcome.status != "failed"
+"""
+
+
+def test_scenarios_skipped_without_option(pytester):
+    pytester.makepyfile(SCENARIO_TEST)
+
+    result = pytester.runpytest("-rs")
+
+    result.assert_outcomes(skipped=4)
+    result.stdout.fnmatch_lines(["*scenario tests run only with --syncbench*"])
+
+
+def test_ids_name_each_solution(pytester):
+    pytester.makepyfile(SCENARIO_TEST)
+
+    result = pytester.runpytest("--collect-only", "-q")
+
+    result.stdout.fnmatch_lines(
+        [
+            "*test_realtime[[]direct-polling[]]",
+            "*test_realtime[[]webhook-sync[]]",
+            "*test_realtime[[]hybrid-cdc[]]",
+            "*test_realtime[[]native-integration[]]",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--syncbench-scale=huge", "*invalid choice: 'huge'*smoke*default*full*"),
+        ("--syncbench-seed=-3", "*invalid seed '-3'*non-negative integer*"),
+        ("--syncbench-seed=abc", "*invalid seed 'abc'*"),
+        (
+            "--syncbench-solutions=polling",
+            "*unknown solution 'polling'*available: direct-polling*",
+        ),
+    ],
+)
+def test_bad_option_is_usage_error(pytester, option, message):
+    pytester.makepyfile(SCENARIO_TEST)
+
+    result = pytester.runpytest(option)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_subset_of_solutions(pytester):
+    pytester.makepyfile(SCENARIO_TEST)
+
+    result = pytester.runpytest(
+        "--collect-only", "-q", "--syncbench-solutions=hybrid-cdc,direct-polling"
+    )
+
+    result.stdout.fnmatch_lines(["*2 tests collected*"])
+
+
+def test_smoke_run_writes_json_and_table(pytester):
+    pytester.makepyfile(SCENARIO_TEST)
+    out = pytester.path / "out.json"
+
+    result = pytester.runpytest(
+        "--syncbench",
+        "--syncbench-scale=smoke",
+        "--syncbench-solutions=direct-polling",
+        f"--benchmark-json={out}",
+    )
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*syncbench summary*", "*realtime*direct-polling*"])
+    data = json.loads(out.read_text())
+    info = data["benchmarks"][0]["extra_info"]["syncbench"]
+    assert info["schema"] == 1
+    assert info["scenario"] == "realtime"
+    assert info["solution"] == "direct-polling"
+    assert info["api_calls"]["total"] > 0
+    assert data["benchmarks"][0]["stats"]["rounds"] == info["latency_s"]["count"]
+
+
+def test_results_saved_by_default(pytester):
+    pytester.makepyfile(SCENARIO_TEST)
+
+    pytester.runpytest(
+        "--syncbench",
+        "--syncbench-scale=smoke",
+        "--syncbench-solutions=native-integration",
+    )
+
+    saved = list((pytester.path / ".benchmarks").rglob("*.json"))
+    assert len(saved) == 1
