@@ -153,7 +153,7 @@ def test_polling_cycles_start_every_poll_interval():
     assert polling.stats["cycles"] == 3
 
 
-def test_polling_survives_an_outage_and_catches_up():
+def test_polling_survives_hubspot_downtime_and_catches_up():
     polling = DirectPolling()
 
     async def scenario(world: World) -> None:

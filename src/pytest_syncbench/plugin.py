@@ -78,7 +78,10 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     _disable_looptime_fixture_hook(config.pluginmanager)
     config.stash[_RESULTS_KEY] = []
-    available = registry.discover(config.pluginmanager)
+    try:
+        available = registry.discover(config.pluginmanager)
+    except (TypeError, ImportError, AttributeError) as exc:
+        raise pytest.UsageError(f"cannot load a sync solution: {exc}") from None
     try:
         config.stash[_SOLUTIONS_KEY] = parse_solutions(
             config.getoption("syncbench_solutions"), list(available)

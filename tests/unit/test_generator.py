@@ -34,13 +34,17 @@ def test_companies_have_every_synced_property():
 
 
 def test_domains_are_unique():
-    domains = [p["domain"] for p, _, _ in generate_companies(5_000, 2, DEFAULT_EPOCH_MS)]
+    domains = [
+        p["domain"] for p, _, _ in generate_companies(5_000, 2, DEFAULT_EPOCH_MS)
+    ]
 
     assert len(set(domains)) == len(domains)
 
 
 def test_stream_count_window_and_order():
-    spec = StreamSpec(count=500, duration_s=600.0, start_s=100.0, pattern=Pattern.BURSTY)
+    spec = StreamSpec(
+        count=500, duration_s=600.0, start_s=100.0, pattern=Pattern.BURSTY
+    )
 
     events = generate_stream(spec, 1, list(range(1, 1001)), 1001)
 

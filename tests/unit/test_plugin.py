@@ -99,3 +99,60 @@ def test_results_saved_by_default(pytester):
 
     saved = list((pytester.path / ".benchmarks").rglob("*.json"))
     assert len(saved) == 1
+
+
+BROKEN_SOLUTION = """
+from pytest_syncbench import Solution
+
+
+class Broken(Solution):
+    name = "broken"
+
+    async def start(self, context):
+        raise RuntimeError("cannot reach the warehouse")
+
+    async def stop(self):
+        pass
+
+
+def pytest_syncbench_solutions():
+    return [Broken]
+"""
+
+
+def test_failed_case_still_written(pytester):
+    pytester.makeconftest(BROKEN_SOLUTION)
+    pytester.makepyfile(SCENARIO_TEST)
+    out = pytester.path / "out.json"
+
+    result = pytester.runpytest(
+        "--syncbench",
+        "--syncbench-scale=smoke",
+        "--syncbench-solutions=broken",
+        f"--benchmark-json={out}",
+    )
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*realtime[[]broken[]] failed: RuntimeError: cannot reach*"]
+    )
+    info = json.loads(out.read_text())["benchmarks"][0]["extra_info"]["syncbench"]
+    assert info["status"] == "failed"
+    assert "cannot reach the warehouse" in info["error"]
+
+
+def test_user_solution_must_subclass_solution(pytester):
+    pytester.makeconftest(
+        "class NotASolution:\n"
+        "    name = 'x'\n"
+        "def pytest_syncbench_solutions():\n"
+        "    return [NotASolution]\n"
+    )
+    pytester.makepyfile(SCENARIO_TEST)
+
+    result = pytester.runpytest("--co")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*cannot load a sync solution*is not a subclass of pytest_syncbench.Solution*"]
+    )

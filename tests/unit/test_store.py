@@ -30,7 +30,9 @@ def test_update_bumps_last_modified():
     store = _run(steps)
 
     company = store.companies[1]
-    assert company.properties["hs_lastmodifieddate"] == iso_ms(store.clock.epoch_ms + 90_000)
+    assert company.properties["hs_lastmodifieddate"] == iso_ms(
+        store.clock.epoch_ms + 90_000
+    )
     assert company.updated_ms == store.clock.epoch_ms + 90_000
 
 
@@ -82,7 +84,12 @@ def test_history_in_commit_order_and_listeners_told():
     store = _run(steps)
 
     kinds = [c.kind for c in store.history(1)]
-    assert kinds == [ChangeKind.CREATE, ChangeKind.UPDATE, ChangeKind.ARCHIVE, ChangeKind.RESTORE]
+    assert kinds == [
+        ChangeKind.CREATE,
+        ChangeKind.UPDATE,
+        ChangeKind.ARCHIVE,
+        ChangeKind.RESTORE,
+    ]
     assert [c.seq for c in seen] == [0, 1, 2, 3]
 
 

@@ -21,7 +21,7 @@ async def _ingest(client: httpx.AsyncClient, dataset_id: str) -> httpx.Response:
     )
 
 
-def test_503_outage_answers_503_and_stores_nothing(serve: Serve) -> None:
+def test_503_mode_answers_503_and_stores_nothing(serve: Serve) -> None:
     async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
         dataset = mock.create_dataset("hubspot_companies", ["id"])
         await mock.set_outage("503")
@@ -34,7 +34,7 @@ def test_503_outage_answers_503_and_stores_nothing(serve: Serve) -> None:
     assert mock.calls[0].status == 503
 
 
-def test_503_outage_ends_when_cleared(serve: Serve) -> None:
+def test_503_mode_ends_when_cleared(serve: Serve) -> None:
     async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
         dataset = mock.create_dataset("hubspot_companies", ["id"])
         await mock.set_outage("503")
@@ -44,7 +44,7 @@ def test_503_outage_ends_when_cleared(serve: Serve) -> None:
     assert serve(scenario).status_code == 200
 
 
-def test_refused_outage_refuses_new_connections(serve: Serve) -> None:
+def test_refused_mode_refuses_new_connections(serve: Serve) -> None:
     async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
         dataset = mock.create_dataset("hubspot_companies", ["id"])
         await mock.set_outage("refused")
@@ -58,7 +58,7 @@ def test_refused_outage_refuses_new_connections(serve: Serve) -> None:
     assert serve(scenario) == "refused"
 
 
-def test_refused_outage_drops_open_connections(serve: Serve) -> None:
+def test_refused_mode_drops_open_connections(serve: Serve) -> None:
     async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
         dataset = mock.create_dataset("hubspot_companies", ["id"])
         await _ingest(client, dataset.id)  # leaves a keep-alive connection open
@@ -72,7 +72,7 @@ def test_refused_outage_drops_open_connections(serve: Serve) -> None:
     assert serve(scenario) == "dropped"
 
 
-def test_refused_outage_reopens_on_the_same_port(serve: Serve) -> None:
+def test_refused_mode_reopens_on_the_same_port(serve: Serve) -> None:
     async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
         dataset = mock.create_dataset("hubspot_companies", ["id"])
         before = mock.base_url
@@ -107,7 +107,7 @@ def test_write_in_flight_when_connections_drop_has_landed(serve: Serve) -> None:
     assert len(mock.writes) == 1
 
 
-def test_unknown_outage_mode_is_rejected(serve: Serve) -> None:
+def test_unknown_unavailability_mode_is_rejected(serve: Serve) -> None:
     async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
         with pytest.raises(ValueError, match="mode='down'"):
             await mock.set_outage("down")  # type: ignore[arg-type]

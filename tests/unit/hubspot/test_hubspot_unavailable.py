@@ -10,7 +10,7 @@ from pytest_syncbench.loop import run_virtual
 COMPANY = "/crm/v3/objects/companies/1"
 
 
-def test_refused_outage_and_recovery() -> None:
+def test_refused_mode_and_recovery() -> None:
     async def scenario() -> None:
         async with running_mock(2) as run:
             assert (await run.client.get(COMPANY)).status_code == 200
@@ -27,7 +27,7 @@ def test_refused_outage_and_recovery() -> None:
     run_virtual(scenario)
 
 
-def test_503_outage_answers_everything() -> None:
+def test_503_mode_answers_everything() -> None:
     async def scenario() -> None:
         async with running_mock(2) as run:
             await run.mock.set_outage("503")
@@ -47,7 +47,7 @@ def test_503_outage_answers_everything() -> None:
     run_virtual(scenario)
 
 
-def test_outage_mode_is_validated() -> None:
+def test_unavailability_mode_is_validated() -> None:
     async def scenario() -> None:
         async with running_mock(0) as run:
             rejected = False
