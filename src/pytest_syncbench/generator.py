@@ -210,7 +210,7 @@ def generate_companies(
 
 
 class Pattern(enum.Enum):
-    """How update times and target companies are drawn."""
+    """The distribution of update times and target companies."""
 
     UNIFORM = "uniform"  # Poisson arrivals, every live company equally likely
     BURSTY = "bursty"  # Poisson bursts of several edits within seconds

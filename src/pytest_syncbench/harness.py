@@ -95,7 +95,11 @@ class CaseSetup:
 
 
 def run_case(setup: CaseSetup) -> CaseOutcome:
-    """Run one scenario-solution case to its end; never raises for a solution's failure."""
+    """Run one scenario-solution case to its end.
+
+    An exception in the solution or the mocks is recorded in the outcome as a failed case,
+    not raised.
+    """
     wall_start = time.perf_counter()
     clock = Clock()
     store = Store(clock)

@@ -133,7 +133,7 @@ def pytest_collection_modifyitems(
 
 
 class CaseRunner:
-    """What a scenario test receives: ``run(scenario_name)`` runs and records one case."""
+    """The scenario test's handle: ``run(scenario_name)`` runs and records one case."""
 
     def __init__(
         self, request: pytest.FixtureRequest, benchmark: Any, solution: str

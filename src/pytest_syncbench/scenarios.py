@@ -27,7 +27,7 @@ class Scale(enum.Enum):
 class FaultKind(enum.Enum):
     # The HubSpot API refuses TCP connections, as when its load balancer is down.
     HUBSPOT_REFUSED = "hubspot-refused"
-    # The HubSpot API answers every request with 503 Service Unavailable.
+    # The HubSpot API returns 503 Service Unavailable to every request.
     HUBSPOT_503 = "hubspot-503"
 
 

@@ -45,7 +45,7 @@ async def apply_events(
                     continue
         except CompanyNotFound:
             # The stream was drawn against the same store, so this only happens when a
-            # user-supplied stream addresses a company that is gone; skip it and say so.
+            # user-supplied stream addresses a company that is gone. Skip it and log a warning.
             logger.warning(
                 "workload skipped %s of missing company %s",
                 event.kind.value,

@@ -190,7 +190,7 @@ class DeliveryTracker:
 
     @staticmethod
     def _superseded_by_deletion(row: Mapping[str, Any], later: list[Change]) -> bool:
-        """Whether the row shows a deletion that came after the change.
+        """Return whether the row shows a deletion that came after the change.
 
         A company created or edited and then deleted before the sync saw it is correct in
         the destination as a deleted row: the deletion is the newer state.
