@@ -49,8 +49,16 @@ logger = logging.getLogger(__name__)
 # Simulated seconds between checks for convergence and progress reports.
 TICK_S = 5.0
 DATASET_NAME = "hubspot_companies"
+# Simulated seconds a solution's start() and stop() may take. start() only has to set up
+# (a webhook subscription, a receiver) and schedule its work, so this is generous.
+START_TIMEOUT_S = 300.0
+STOP_TIMEOUT_S = 60.0
 
 Progress = Callable[[str], None]
+
+
+class SolutionTimeout(Exception):
+    """Raised when a solution's start() does not return in time."""
 
 
 @dataclass(slots=True)
@@ -74,8 +82,8 @@ class CaseOutcome:
     databox_calls: list[Any]
     cpu_s: dict[str, float]
     peak_rss_bytes: int
+    rss_growth_bytes: int
     delivered_changes: int
-    moot_changes: int
     first_visible_s: float | None
     last_visible_s: float | None
     daily_limit: int | None
@@ -101,6 +109,8 @@ def run_case(setup: CaseSetup) -> CaseOutcome:
     not raised.
     """
     wall_start = time.perf_counter()
+    # Free what earlier cases left behind before this case's memory is measured.
+    gc.collect()
     clock = Clock()
     store = Store(clock)
     with PeakRss() as rss:
@@ -130,7 +140,7 @@ def run_case(setup: CaseSetup) -> CaseOutcome:
             _close(loop)
             gc.unfreeze()
         cpu = loop.cpu.snapshot()
-    outcome = run.outcome(cpu, rss.peak_bytes, time.perf_counter() - wall_start)
+    outcome = run.outcome(cpu, rss, time.perf_counter() - wall_start)
     return outcome
 
 
@@ -208,7 +218,16 @@ class _Run:
             settings=settings,
         )
         self.solution = setup.solution_cls()
-        await as_actor("solution", self.solution.start(context))
+        try:
+            await asyncio.wait_for(
+                as_actor("solution", self.solution.start(context)), START_TIMEOUT_S
+            )
+        except TimeoutError:
+            raise SolutionTimeout(
+                f"{setup.solution_cls.name}.start() did not return within "
+                f"{START_TIMEOUT_S:.0f} simulated seconds; start() must schedule its "
+                "work as background tasks and return"
+            ) from None
 
         workload = as_actor(
             "workload", apply_events(self.store, self.clock, self.events)
@@ -247,7 +266,7 @@ class _Run:
         backlog = self.solution.backlog() if self.solution else 0
         self.setup.progress(
             f"t={now:,.0f}s/{self.setup.spec.deadline_s:,.0f}s simulated, "
-            f"{calls:,} HubSpot calls, {self.tracker.unresolved:,} changes pending, "
+            f"{calls:,} HubSpot calls, pending changes: {self.tracker.unresolved:,}, "
             f"solution backlog {backlog:,}"
         )
 
@@ -272,7 +291,9 @@ class _Run:
     async def _teardown(self) -> None:
         if self.solution is not None:
             try:
-                await as_actor("solution", self.solution.stop())
+                await asyncio.wait_for(
+                    as_actor("solution", self.solution.stop()), STOP_TIMEOUT_S
+                )
             except Exception:
                 logger.exception(
                     "solution %s failed to stop", self.setup.solution_cls.name
@@ -299,7 +320,7 @@ class _Run:
         return compare_rows(self.store, rows, SYNCED_PROPERTIES)
 
     def outcome(
-        self, cpu: dict[str, float], peak_rss: int, wall_s: float
+        self, cpu: dict[str, float], rss: PeakRss, wall_s: float
     ) -> CaseOutcome:
         visible = self.tracker.visible_s
         latencies = self.tracker.latencies_s(self.measure_from_seq)
@@ -337,9 +358,9 @@ class _Run:
             hubspot_calls=hubspot_calls,
             databox_calls=databox_calls,
             cpu_s=cpu,
-            peak_rss_bytes=peak_rss,
+            peak_rss_bytes=rss.peak_bytes,
+            rss_growth_bytes=rss.peak_bytes - rss.start_bytes,
             delivered_changes=len(visible),
-            moot_changes=len(self.tracker.moot),
             first_visible_s=min(visible.values()) if visible else None,
             last_visible_s=max(visible.values()) if visible else None,
             daily_limit=daily,

@@ -26,6 +26,8 @@ CASE_FIXTURE = "syncbench_case"
 _RESULTS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 _SOLUTIONS_KEY = pytest.StashKey[list[str]]()
 SKIP_REASON = "scenario tests run only with --syncbench"
+# pytest-benchmark's default for --benchmark-storage (5.x).
+DEFAULT_BENCHMARK_STORAGE = "file://./.benchmarks"
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -88,10 +90,23 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except ValueError as exc:
         raise pytest.UsageError(f"--syncbench-solutions: {exc}") from None
-    # Save results by default, as a benchmark tool should; an explicit save, a JSON path or
-    # a disabled benchmark run keeps pytest-benchmark's own behaviour.
+    if config.getoption("syncbench"):
+        _configure_storage(config)
+
+
+def _configure_storage(config: pytest.Config) -> None:
+    """Save results by default, in a storage folder of their own per scale.
+
+    Runs at different scales share test names, so one storage folder would let
+    ``--benchmark-compare`` set a smoke run against a default one. The folder sits under
+    the rootdir, so a run started from a subdirectory finds the same baseline. An explicit
+    ``--benchmark-storage``, ``--benchmark-save`` or ``--benchmark-disable`` is respected.
+    """
     option = config.option
-    if config.getoption("syncbench") and not any(
+    scale = config.getoption("syncbench_scale")
+    if getattr(option, "benchmark_storage", None) == DEFAULT_BENCHMARK_STORAGE:
+        option.benchmark_storage = f"file://{config.rootpath / '.benchmarks' / scale}"
+    if not any(
         getattr(option, name, None)
         for name in ("benchmark_autosave", "benchmark_save", "benchmark_disable")
     ):
@@ -158,7 +173,7 @@ class CaseRunner:
         )
         outcome = run_case(setup)
         self.outcome = outcome
-        info = extra_info(outcome, scale.value)
+        info = extra_info(outcome, scale.value, setup.tier)
         self._record(outcome, info)
         config.stash[_RESULTS_KEY].append(info)
         if outcome.status == "failed":
@@ -180,7 +195,9 @@ class CaseRunner:
         # 5.x (pinned below 6 in pyproject.toml).
         benchmark._mode = "syncbench"
         stats = benchmark._make_stats(1)
-        samples = outcome.latencies_s or [outcome.simulated_s]
+        # With no latency at all (nothing delivered, or the case failed), the one sample is
+        # the deadline: the worst the case could measure, never a flattering zero.
+        samples = outcome.latencies_s or [outcome.spec.deadline_s]
         for sample in samples:
             stats.update(sample)
 
@@ -215,6 +232,9 @@ def _progress_writer(config: pytest.Config, label: str) -> Any:
     return write
 
 
+# Before pytest-benchmark's own summary, which raises when a --benchmark-compare-fail gate
+# trips and would otherwise cut this table from exactly the run that needs it.
+@pytest.hookimpl(tryfirst=True)
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     results = config.stash.get(_RESULTS_KEY, [])
     if not results:
@@ -222,3 +242,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.section("syncbench summary")
     for line in format_summary(results):
         terminalreporter.write_line(line)
+    if config.getoption("benchmark_disable", False):
+        terminalreporter.write_line(
+            "--benchmark-disable: these results were not saved and no JSON was written; "
+            "drop the option to keep them."
+        )

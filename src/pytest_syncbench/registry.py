@@ -12,7 +12,7 @@ import importlib
 from importlib.metadata import entry_points
 from typing import Any
 
-from pytest_syncbench.solution import Solution
+from pytest_syncbench.solution import Delivery, Solution
 
 BUILTIN = (
     "solutions.direct_polling:DirectPolling",
@@ -30,12 +30,23 @@ def load(path: str) -> type[Solution]:
 
 
 def check(cls: Any, origin: str) -> type[Solution]:
+    """Return ``cls`` if it is a usable solution class; raise TypeError naming the fix."""
     if not (isinstance(cls, type) and issubclass(cls, Solution)):
         raise TypeError(
-            f"{origin} is not a subclass of pytest_syncbench.Solution: {cls!r}"
+            f"{cls!r} from {origin} is not a subclass of pytest_syncbench.Solution; "
+            "subclass it and implement start() and stop()"
         )
-    if not getattr(cls, "name", None):
-        raise TypeError(f"{origin} has no 'name' class attribute")
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise TypeError(
+            f"{cls.__qualname__} from {origin} has no 'name'; "
+            "set a class attribute such as name = 'my-sync'"
+        )
+    if not isinstance(cls.delivers, Delivery):
+        allowed = ", ".join(f"Delivery.{d.name}" for d in Delivery)
+        raise TypeError(
+            f"{cls.__qualname__}.delivers is {cls.delivers!r}; expected one of {allowed}"
+        )
     return cls
 
 
@@ -47,9 +58,17 @@ def discover(pluginmanager: Any | None = None) -> dict[str, type[Solution]]:
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         cls = check(entry.load(), f"entry point {entry.name!r}")
         found[cls.name] = cls
-    if pluginmanager is not None:
-        for classes in pluginmanager.hook.pytest_syncbench_solutions():
-            for cls in classes or ():
-                cls = check(cls, "pytest_syncbench_solutions()")
-                found[cls.name] = cls
+    if pluginmanager is None:
+        return found
+    # Each implementation is called on its own so that an error names the file it is in.
+    for impl in pluginmanager.hook.pytest_syncbench_solutions.get_hookimpls():
+        origin = f"pytest_syncbench_solutions() in {impl.plugin_name}"
+        classes = impl.function()
+        if not isinstance(classes, list | tuple):
+            raise TypeError(
+                f"{origin} returned {classes!r}; return a list of Solution subclasses"
+            )
+        for cls in classes:
+            cls = check(cls, origin)
+            found[cls.name] = cls
     return found

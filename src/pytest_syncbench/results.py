@@ -43,7 +43,7 @@ def throughput_per_min(outcome: CaseOutcome) -> float:
     return round(outcome.delivered_changes / span_min, 1)
 
 
-def extra_info(outcome: CaseOutcome, scale: str) -> dict[str, Any]:
+def extra_info(outcome: CaseOutcome, scale: str, tier: str) -> dict[str, Any]:
     api_calls = call_table(outcome.hubspot_calls)
     if outcome.daily_limit:
         # The share of one day's quota that the simulated duration consumed.
@@ -60,6 +60,7 @@ def extra_info(outcome: CaseOutcome, scale: str) -> dict[str, Any]:
         "delivers": outcome.delivers.value,
         "seed": outcome.seed,
         "scale": scale,
+        "tier": tier,
         "status": outcome.status,
         "error": outcome.error,
         "companies": outcome.spec.companies,
@@ -67,7 +68,6 @@ def extra_info(outcome: CaseOutcome, scale: str) -> dict[str, Any]:
             "tracked": outcome.tracked_changes,
             "measured": outcome.measured_changes,
             "delivered": outcome.delivered_changes,
-            "moot": outcome.moot_changes,
         },
         "api_calls": api_calls,
         "destination_calls": call_table(outcome.databox_calls),
@@ -79,6 +79,7 @@ def extra_info(outcome: CaseOutcome, scale: str) -> dict[str, Any]:
         "cpu_mock_s": round(cpu.get("mock", 0.0), 3),
         "cpu_by_actor_s": {k: round(v, 3) for k, v in sorted(cpu.items())},
         "peak_rss_bytes": outcome.peak_rss_bytes,
+        "rss_growth_bytes": outcome.rss_growth_bytes,
         "simulated_s": outcome.simulated_s,
         "deadline_s": outcome.spec.deadline_s,
         "wall_s": outcome.wall_s,

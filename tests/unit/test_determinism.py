@@ -9,7 +9,14 @@ from pytest_syncbench.results import extra_info
 from pytest_syncbench.scenarios import Fault, FaultKind, ScenarioSpec
 
 # Real measurements of the process vary between runs; everything else must not.
-MACHINE_FIELDS = {"cpu_s", "cpu_mock_s", "cpu_by_actor_s", "peak_rss_bytes", "wall_s"}
+MACHINE_FIELDS = {
+    "cpu_s",
+    "cpu_mock_s",
+    "cpu_by_actor_s",
+    "peak_rss_bytes",
+    "rss_growth_bytes",
+    "wall_s",
+}
 
 SPEC = ScenarioSpec(
     name="determinism",
@@ -23,7 +30,7 @@ SPEC = ScenarioSpec(
 
 def _measure(solution: str, seed: int) -> dict:
     setup = CaseSetup(spec=SPEC, solution_cls=discover()[solution], seed=seed)
-    info = extra_info(run_case(setup), "test")
+    info = extra_info(run_case(setup), "test", setup.tier)
     return {k: v for k, v in info.items() if k not in MACHINE_FIELDS}
 
 

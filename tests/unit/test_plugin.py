@@ -97,7 +97,7 @@ def test_results_saved_by_default(pytester):
         "--syncbench-solutions=native-integration",
     )
 
-    saved = list((pytester.path / ".benchmarks").rglob("*.json"))
+    saved = list((pytester.path / ".benchmarks" / "smoke").rglob("*.json"))
     assert len(saved) == 1
 
 
@@ -156,3 +156,83 @@ def test_user_solution_must_subclass_solution(pytester):
     result.stderr.fnmatch_lines(
         ["*cannot load a sync solution*is not a subclass of pytest_syncbench.Solution*"]
     )
+
+
+HANGING_SOLUTION = """
+import asyncio
+
+from pytest_syncbench import Solution
+
+
+class Hanging(Solution):
+    name = "hanging"
+
+    async def start(self, context):
+        await asyncio.Event().wait()
+
+    async def stop(self):
+        pass
+
+
+def pytest_syncbench_solutions():
+    return [Hanging]
+"""
+
+
+def test_start_that_never_returns_fails_case(pytester):
+    pytester.makeconftest(HANGING_SOLUTION)
+    pytester.makepyfile(SCENARIO_TEST)
+
+    result = pytester.runpytest(
+        "--syncbench", "--syncbench-scale=smoke", "--syncbench-solutions=hanging"
+    )
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*hanging.start() did not return within 300 simulated*"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "from pytest_syncbench import Solution\n"
+            "class Odd(Solution):\n"
+            "    name = 'odd'\n"
+            "    delivers = 'records'\n"
+            "    async def start(self, context): pass\n"
+            "    async def stop(self): pass\n"
+            "def pytest_syncbench_solutions():\n"
+            "    return [Odd]\n",
+            "*Odd.delivers is 'records'; expected one of Delivery.RECORDS*",
+        ),
+        (
+            "from pytest_syncbench import Solution\n"
+            "class Single(Solution):\n"
+            "    name = 'single'\n"
+            "    async def start(self, context): pass\n"
+            "    async def stop(self): pass\n"
+            "def pytest_syncbench_solutions():\n"
+            "    return Single\n",
+            "*pytest_syncbench_solutions() in *conftest.py returned*return a list*",
+        ),
+        (
+            "from pytest_syncbench import Solution\n"
+            "class Nameless(Solution):\n"
+            "    async def start(self, context): pass\n"
+            "    async def stop(self): pass\n"
+            "def pytest_syncbench_solutions():\n"
+            "    return [Nameless]\n",
+            "*Nameless from pytest_syncbench_solutions() in *conftest.py has no 'name'*",
+        ),
+    ],
+)
+def test_bad_user_solution_is_usage_error(pytester, body, message):
+    pytester.makeconftest(body)
+    pytester.makepyfile(SCENARIO_TEST)
+
+    result = pytester.runpytest("--co")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])

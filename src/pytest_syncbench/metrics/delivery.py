@@ -10,10 +10,10 @@ change's commit time, because such an aggregate was computed from a source state
 includes it.
 
 A company created (or edited) and deleted again before any row of it reached the
-destination leaves nothing to deliver: the destination's lack of a row is already the
-source's final state. Such changes are *moot*: they count neither as delivered nor as lost,
-and have no latency. This applies to records only, since an aggregate reflects every
-creation and deletion in its counts.
+destination leaves nothing to write: the destination's lack of a row already matches the
+source's newest state from the moment of the deletion. Those changes become visible at the
+deletion's commit time, so their latency is capped by how long the company lived. This
+applies to records only, since an aggregate counts every creation and deletion.
 
 The tracker is fed online, as the scenario runs, so that the harness can stop as soon as no
 change is left undelivered.
@@ -60,7 +60,6 @@ class DeliveryTracker:
     ) -> None:
         self.store = store
         self.records = records
-        self.moot: set[int] = set()
         # Companies of which the destination has received at least one row.
         self._written: set[int] = set()
         self.synced = frozenset(synced)
@@ -89,7 +88,9 @@ class DeliveryTracker:
             and change.kind is ChangeKind.ARCHIVE
             and company_id not in self._written
         ):
-            self.moot.update(seqs)
+            deleted_s = (change.committed_ms - self.start_ms) / 1000
+            for seq in seqs:
+                self.visible_s[seq] = deleted_s
             self._pending_count -= len(seqs)
             del self._pending[company_id]
 
@@ -146,7 +147,7 @@ class DeliveryTracker:
     # -- internals ----------------------------------------------------------------------
 
     def _mark(self, change: Change, arrival_s: float) -> None:
-        if change.seq in self.visible_s or change.seq in self.moot:
+        if change.seq in self.visible_s:
             return
         self.visible_s[change.seq] = arrival_s
         seqs = self._pending.get(change.company_id)

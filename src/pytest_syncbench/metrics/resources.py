@@ -19,7 +19,8 @@ class PeakRss:
 
     def __init__(self) -> None:
         self._process = psutil.Process()
-        self.peak_bytes = self._process.memory_info().rss
+        self.start_bytes = self._process.memory_info().rss
+        self.peak_bytes = self.start_bytes
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="syncbench-rss", daemon=True
