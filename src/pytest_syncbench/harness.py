@@ -241,7 +241,6 @@ class _Run:
         self, workload: asyncio.Task[int], faults: asyncio.Task[None]
     ) -> None:
         spec = self.setup.spec
-        next_report = 0.0
         while True:
             await asyncio.sleep(TICK_S)
             self._feed_writes()
@@ -256,8 +255,8 @@ class _Run:
             if now >= spec.deadline_s:
                 self.status = "deadline"
                 return
-            if self.setup.progress and now >= next_report:
-                next_report = now + spec.deadline_s / 20
+            # Reported every tick; the progress writer decides how often to print.
+            if self.setup.progress:
                 self._report(now)
 
     def _report(self, now: float) -> None:
