@@ -32,7 +32,7 @@ from pytest_syncbench.generator import (
 from pytest_syncbench.hubspot.config import HubSpotConfig
 from pytest_syncbench.hubspot.server import HubSpotMock
 from pytest_syncbench.hubspot.store import Store
-from pytest_syncbench.loop import ACTOR, as_actor, new_virtual_loop
+from pytest_syncbench.loop import as_actor, close_loop, new_virtual_loop
 from pytest_syncbench.metrics.consistency import (
     Consistency,
     compare_rows,
@@ -137,21 +137,11 @@ def run_case(setup: CaseSetup) -> CaseOutcome:
         try:
             loop.run_until_complete(run.main())
         finally:
-            _close(loop)
+            close_loop(loop)
             gc.unfreeze()
         cpu = loop.cpu.snapshot()
     outcome = run.outcome(cpu, rss, time.perf_counter() - wall_start)
     return outcome
-
-
-def _close(loop: asyncio.AbstractEventLoop) -> None:
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.run_until_complete(loop.shutdown_asyncgens())
-    loop.close()
 
 
 class _Run:
@@ -382,4 +372,4 @@ def _webhook_counters(hubspot: HubSpotMock) -> dict[str, int]:
     return counters
 
 
-__all__ = ["ACTOR", "CaseOutcome", "CaseSetup", "run_case"]
+__all__ = ["CaseOutcome", "CaseSetup", "run_case"]

@@ -109,10 +109,11 @@ def run_virtual(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         return loop.run_until_complete(factory())
     finally:
-        _shutdown(loop)
+        close_loop(loop)
 
 
-def _shutdown(loop: asyncio.AbstractEventLoop) -> None:
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is still running on ``loop``, let it finish, and close the loop."""
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
     for task in pending:
         task.cancel()
