@@ -40,6 +40,7 @@ from pytest_syncbench.metrics.consistency import (
 )
 from pytest_syncbench.metrics.delivery import DeliveryTracker
 from pytest_syncbench.metrics.resources import PeakRss
+from pytest_syncbench.metrics.timeseries import TimeSeries
 from pytest_syncbench.scenarios import ScenarioSpec
 from pytest_syncbench.solution import Delivery, Solution, SolutionContext
 from pytest_syncbench.workload import apply_events, apply_faults
@@ -48,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 # Simulated seconds between checks for convergence and progress reports.
 TICK_S = 5.0
+# Simulated seconds between samples of the time series.
+SAMPLE_S = 60.0
 DATASET_NAME = "hubspot_companies"
 # Simulated seconds a solution's start() and stop() may take. start() only has to set up
 # (a webhook subscription, a receiver) and schedule its work, so this is generous.
@@ -87,6 +90,7 @@ class CaseOutcome:
     first_visible_s: float | None
     last_visible_s: float | None
     daily_limit: int | None
+    series: TimeSeries = field(default_factory=TimeSeries)
     webhooks: dict[str, int] = field(default_factory=dict)
     solution_stats: dict[str, Any] = field(default_factory=dict)
 
@@ -168,6 +172,10 @@ class _Run:
         self.solution: Solution | None = None
         self.final: Consistency = Consistency()
         self._writes_seen = 0
+        self.series = TimeSeries()
+        self._next_sample_s = 0.0
+        self._calls_seen = 0
+        self._rate_limited = 0
 
     async def main(self) -> None:
         self.clock.start()
@@ -245,9 +253,25 @@ class _Run:
             if now >= spec.deadline_s:
                 self.status = "deadline"
                 return
+            if now >= self._next_sample_s:
+                self._sample(now)
             # Reported every tick; the progress writer decides how often to print.
             if self.setup.progress:
                 self._report(now)
+
+    def _sample(self, now: float) -> None:
+        assert self.hubspot is not None
+        calls = self.hubspot.calls
+        for call in calls[self._calls_seen :]:
+            if call.status == 429:
+                self._rate_limited += 1
+        self._calls_seen = len(calls)
+        backlog = self.solution.backlog() if self.solution else 0
+        daily = self.hubspot.config.limits.daily
+        self.series.add(
+            now, self.tracker.unresolved, backlog, len(calls), self._rate_limited, daily
+        )
+        self._next_sample_s = now + SAMPLE_S
 
     def _report(self, now: float) -> None:
         assert self.setup.progress is not None and self.hubspot is not None
@@ -353,6 +377,7 @@ class _Run:
             first_visible_s=min(visible.values()) if visible else None,
             last_visible_s=max(visible.values()) if visible else None,
             daily_limit=daily,
+            series=self.series,
             webhooks=webhooks,
             solution_stats=stats,
         )

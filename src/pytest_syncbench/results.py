@@ -83,6 +83,8 @@ def extra_info(outcome: CaseOutcome, scale: str, tier: str) -> dict[str, Any]:
         "simulated_s": outcome.simulated_s,
         "deadline_s": outcome.spec.deadline_s,
         "wall_s": outcome.wall_s,
+        "max_backlog": outcome.series.max_backlog,
+        "timeseries": outcome.series.as_dict(),
         "webhooks": outcome.webhooks,
         "solution_stats": outcome.solution_stats,
     }
