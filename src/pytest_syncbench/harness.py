@@ -1,10 +1,10 @@
 """Run one scenario against one solution and measure what happened.
 
 A case seeds a store, starts the mock HubSpot and mock Databox on a fresh virtual-time loop,
-starts the solution, plays the scenario's writes and faults, and stops when every change
+starts the solution, and plays the scenario's writes and faults. It stops when every change
 has reached the destination after the workload ended, or when the scenario's deadline
-passes. The measurements are taken from the mocks' own records (calls served, writes
-accepted) and the store's change history, never from what the solution reports.
+passes. The measurements come from the mocks' own records (calls served, writes accepted)
+and the store's change history. Only ``solution_stats`` is what the solution reports.
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ def run_case(setup: CaseSetup) -> CaseOutcome:
             )
         events.sort(key=lambda e: e.at_s)
         run = _Run(setup, clock, store, events)
-        # The seeded store is millions of long-lived objects; frozen, they are left out of
-        # every garbage collection pass during the run instead of being traversed each time.
+        # The seeded store is up to millions of long-lived objects. Frozen, they are left out
+        # of every garbage collection pass during the run instead of being traversed each time.
         gc.collect()
         gc.freeze()
         loop = new_virtual_loop()

@@ -33,14 +33,14 @@ ACTOR: contextvars.ContextVar[str] = contextvars.ContextVar(
 )
 
 # Simulated seconds the loop may sit with nothing scheduled and no socket ready before the
-# run is declared stuck. A scenario always has a timer pending (a poll, a flush, the
-# deadline), so reaching this means a task waits on something that can never happen.
+# run is declared stuck. The harness's watch loop keeps a timer pending during a case, so
+# reaching this means a task waits on something that can never happen.
 IDLE_TIMEOUT_S = 600.0
 
-# Idle polls of the sockets before the clock may jump. looptime defaults to 42 to give
-# chains of awaits on timers a chance to run; here every socket peer is in this process on
+# Idle polls of the sockets before the clock may jump. looptime defaults to 42, to give
+# chains of awaits on timers a chance to run. Here every socket peer is in this process on
 # loopback, where a sent byte is readable as soon as send() returns, so a few polls suffice
-# and each jump costs a tenth of the time. The determinism tests guard this choice.
+# and each jump is cheaper. The determinism tests guard this choice.
 NOOP_CYCLES = 4
 
 

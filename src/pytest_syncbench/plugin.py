@@ -25,6 +25,7 @@ from pytest_syncbench.summary import format_summary
 CASE_FIXTURE = "syncbench_case"
 _RESULTS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 _SOLUTIONS_KEY = pytest.StashKey[list[str]]()
+_REGISTRY_KEY = pytest.StashKey[dict[str, Any]]()
 SKIP_REASON = "scenario tests run only with --syncbench"
 # pytest-benchmark's default for --benchmark-storage (5.x).
 DEFAULT_BENCHMARK_STORAGE = "file://./.benchmarks"
@@ -84,6 +85,8 @@ def pytest_configure(config: pytest.Config) -> None:
         available = registry.discover(config.pluginmanager)
     except (TypeError, ImportError, AttributeError) as exc:
         raise pytest.UsageError(f"cannot load a sync solution: {exc}") from None
+    # Discovered once: importing and checking every solution again per case is wasted work.
+    config.stash[_REGISTRY_KEY] = available
     try:
         config.stash[_SOLUTIONS_KEY] = parse_solutions(
             config.getoption("syncbench_solutions"), list(available)
@@ -162,7 +165,7 @@ class CaseRunner:
         config = self._request.config
         scale = Scale(config.getoption("syncbench_scale"))
         spec = scenario(scenario_name, scale)
-        solution_cls = registry.discover(config.pluginmanager)[self.solution]
+        solution_cls = config.stash[_REGISTRY_KEY][self.solution]
         setup = CaseSetup(
             spec=spec,
             solution_cls=solution_cls,

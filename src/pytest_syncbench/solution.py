@@ -47,7 +47,7 @@ class Delivery(enum.Enum):
 
 @dataclass(slots=True)
 class HubSpotAccess:
-    """How a solution reaches the mock HubSpot account."""
+    """Address and credentials of the mock HubSpot account."""
 
     base_url: str  # for example "http://127.0.0.1:41234", no trailing slash
     access_token: str  # private app token, sent as "Authorization: Bearer <token>"
@@ -60,7 +60,7 @@ class HubSpotAccess:
 
 @dataclass(slots=True)
 class DataboxAccess:
-    """How a solution reaches the mock Databox account."""
+    """Address and credentials of the mock Databox account."""
 
     base_url: str
     push_token: str  # push API user name for HTTP Basic auth, with an empty password
