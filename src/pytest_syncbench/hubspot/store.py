@@ -25,6 +25,8 @@ class ChangeKind(enum.Enum):
     UPDATE = "update"
     ARCHIVE = "archive"
     RESTORE = "restore"
+    # The company was merged into another and no longer exists on its own.
+    MERGE = "merge"
 
 
 @dataclass(slots=True)
@@ -42,6 +44,8 @@ class Change:
     committed_ms: int
     properties: dict[str, str | None]
     source: str = "CRM_UI"
+    # For a MERGE change: the id of the surviving company.
+    merged_into: int | None = None
 
 
 @dataclass(slots=True)
@@ -52,6 +56,9 @@ class Company:
     updated_ms: int
     archived: bool = False
     archived_ms: int | None = None
+    # Set when the company was merged away: the id of the company that absorbed it. A
+    # merged-away company is also archived, but it cannot be restored.
+    merged_into: int | None = None
     # Indexes into Store.changes, oldest first.
     change_seqs: list[int] = field(default_factory=list)
 
@@ -174,10 +181,70 @@ class Store:
         company = self.get(company_id)
         if not company.archived:
             raise ValueError(f"company {company_id} is not archived")
+        if company.merged_into is not None:
+            raise ValueError(
+                f"company {company_id} was merged into {company.merged_into}"
+                " and cannot be restored"
+            )
         now = self.clock.now_ms()
         company.archived = False
         company.archived_ms = None
         return self._commit(company, ChangeKind.RESTORE, now, {}, source)
+
+    def merge(
+        self, primary_id: int, merged_id: int, source: str = "CRM_UI"
+    ) -> tuple[Change, Change]:
+        """Merge company ``merged_id`` into ``primary_id``; return both changes.
+
+        The merged-away company ends with a MERGE change: it is archived, cannot be
+        restored, and its id resolves to the survivor from then on. The survivor keeps its
+        own values, takes the merged company's value for every property it has no value
+        for, and records the merged id (and any ids merged into that one before) in
+        ``hs_merged_object_ids``, a ``;``-separated list. Its UPDATE change carries those
+        properties and a new ``hs_lastmodifieddate``. Both changes share one millisecond,
+        the MERGE change first.
+        """
+        if primary_id == merged_id:
+            raise ValueError(f"cannot merge company {primary_id} into itself")
+        primary = self.get(primary_id)
+        merged = self.get(merged_id)
+        for company in (primary, merged):
+            if company.archived:
+                raise CompanyNotFound(company.id)
+        now = self.clock.now_ms()
+        moved = {
+            name: value
+            for name, value in merged.properties.items()
+            if name not in READ_ONLY_PROPERTIES
+            and value not in (None, "")
+            and primary.properties.get(name) in (None, "")
+        }
+        ids = [
+            *_split_ids(primary.properties.get("hs_merged_object_ids")),
+            str(merged_id),
+            *_split_ids(merged.properties.get("hs_merged_object_ids")),
+        ]
+        moved["hs_merged_object_ids"] = ";".join(dict.fromkeys(ids))
+        moved["hs_lastmodifieddate"] = iso_ms(now)
+        merged.archived = True
+        merged.archived_ms = now
+        merged.merged_into = primary_id
+        gone = self._append(merged, ChangeKind.MERGE, now, {}, source)
+        gone.merged_into = primary_id
+        primary.properties.update(moved)
+        primary.updated_ms = now
+        kept = self._append(primary, ChangeKind.UPDATE, now, moved, source)
+        for listener in self._listeners:
+            listener(gone)
+            listener(kept)
+        return gone, kept
+
+    def resolve(self, company_id: int) -> Company:
+        """Return the company that answers for ``company_id``, following merges."""
+        company = self.get(company_id)
+        while company.merged_into is not None:
+            company = self.get(company.merged_into)
+        return company
 
     # -- internals ----------------------------------------------------------------------
 
@@ -211,3 +278,7 @@ class Store:
         for listener in self._listeners:
             listener(change)
         return change
+
+
+def _split_ids(raw: str | None) -> list[str]:
+    return [part for part in (raw or "").split(";") if part]
