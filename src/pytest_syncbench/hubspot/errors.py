@@ -2,7 +2,8 @@
 
 HubSpot's error-handling guide gives the JSON body ``{"status": "error", "message",
 "correlationId", "category", "errors", "context"}``, where all fields but ``status`` and
-``message`` are optional in practice. Unknown routes get an HTML page instead of JSON.
+``message`` are optional in practice. Unknown routes get an HTML page instead of JSON, and
+so do the 502 and 504 that HubSpot's gateway sends when a processing limit is met.
 """
 
 from __future__ import annotations
@@ -14,10 +15,16 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from pytest_syncbench.clock import iso_ms
+
 JSON = "application/json"
 
 VALIDATION_ERROR = "VALIDATION_ERROR"
 INVALID_AUTHENTICATION = "INVALID_AUTHENTICATION"
+EXPIRED_AUTHENTICATION = "EXPIRED_AUTHENTICATION"
+MISSING_SCOPES = "MISSING_SCOPES"
+# HubSpot documents the 423 lock (2 seconds) but not its body; this category is a guess.
+LOCKED = "LOCKED"
 OBJECT_NOT_FOUND = "OBJECT_NOT_FOUND"
 RATE_LIMITS = "RATE_LIMITS"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -50,6 +57,7 @@ class ApiError(Exception):
         *,
         errors: list[dict[str, Any]] | None = None,
         context: dict[str, Any] | None = None,
+        links: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -57,6 +65,7 @@ class ApiError(Exception):
         self.message = message
         self.errors = errors
         self.context = context
+        self.links = links
 
 
 def validation_error(message: str, **context: Any) -> ApiError:
@@ -74,6 +83,7 @@ def error_body(
     *,
     errors: list[dict[str, Any]] | None = None,
     context: dict[str, Any] | None = None,
+    links: dict[str, str] | None = None,
 ) -> bytes:
     body: dict[str, Any] = {
         "status": "error",
@@ -86,6 +96,8 @@ def error_body(
         body["errors"] = errors
     if context:
         body["context"] = context
+    if links:
+        body["links"] = links
     return orjson.dumps(body)
 
 
@@ -96,6 +108,7 @@ def json_error(error: ApiError, correlation_id: str) -> web.Response:
         error.category,
         errors=error.errors,
         context=error.context,
+        links=error.links,
     )
     return web.Response(status=error.status, body=body, content_type=JSON)
 
@@ -109,9 +122,85 @@ def unauthorized(correlation_id: str) -> web.Response:
     return json_error(ApiError(401, INVALID_AUTHENTICATION, message), correlation_id)
 
 
+def expired(correlation_id: str, expired_ms: int, now_ms: int) -> web.Response:
+    """Build the 401 for an expired OAuth access token.
+
+    Message and context as HubSpot sent them in 2024-2026 reports, for example "The OAuth
+    token used to make this call expired 5 hour(s) ago." with the expiry time in context.
+    """
+    message = f"The OAuth token used to make this call expired {_age(now_ms - expired_ms)} ago."
+    error = ApiError(
+        401,
+        EXPIRED_AUTHENTICATION,
+        message,
+        context={"expire time": [iso_ms(expired_ms)]},
+    )
+    return json_error(error, correlation_id)
+
+
+def _age(elapsed_ms: int) -> str:
+    """Format an age in HubSpot's "N unit(s)" form with the largest whole unit."""
+    seconds = max(0, elapsed_ms) // 1000
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}(s)"
+    return f"{seconds} second(s)"
+
+
+def missing_scopes(correlation_id: str, required: list[str]) -> web.Response:
+    """Build the 403 for a token without a scope the endpoint needs, in HubSpot's words."""
+    message = (
+        "This app hasn't been granted all required scopes to make this call. "
+        "Read more about required scopes here: https://developers.hubspot.com/scopes."
+    )
+    errors = [
+        {
+            "message": "One or more of the following scopes are required.",
+            "context": {"requiredGranularScopes": required},
+        }
+    ]
+    links = {"scopes": "https://developers.hubspot.com/scopes"}
+    error = ApiError(403, MISSING_SCOPES, message, errors=errors, links=links)
+    return json_error(error, correlation_id)
+
+
 def service_unavailable(correlation_id: str) -> web.Response:
     message = "The service is temporarily unavailable. Retry the request later."
     return json_error(ApiError(503, SERVICE_UNAVAILABLE, message), correlation_id)
+
+
+def internal_error(correlation_id: str) -> web.Response:
+    # HubSpot's 500 body carries no category (reported in 2022).
+    return web.Response(
+        status=500,
+        body=error_body("internal error", correlation_id),
+        content_type=JSON,
+    )
+
+
+def locked(correlation_id: str) -> web.Response:
+    # HubSpot documents the 2-second lock of a 423 but not its body.
+    message = (
+        "The record is locked by a large sync in progress. Wait at least 2 seconds "
+        "before the next request."
+    )
+    return json_error(ApiError(423, LOCKED, message), correlation_id)
+
+
+def html_gateway_error(status: int) -> web.Response:
+    """Build the HTML 502 or 504 that HubSpot's gateway sends, with no JSON body.
+
+    Public reports of HubSpot 502s (2020, 2022) show an nginx-style HTML page.
+    """
+    reasons = {502: "Bad Gateway", 504: "Gateway Time-out"}
+    if status not in reasons:
+        raise ValueError(f"invalid gateway status {status}: expected 502 or 504")
+    title = f"{status} {reasons[status]}"
+    page = (
+        f"<html>\n<head><title>{title}</title></head>\n<body>\n"
+        f"<center><h1>{title}</h1></center>\n</body>\n</html>\n"
+    )
+    return web.Response(status=status, body=page.encode(), content_type="text/html")
 
 
 def html_not_found() -> web.Response:

@@ -3,6 +3,10 @@
 HubSpot's list endpoint returns companies in ascending id order and pages with an opaque
 ``after`` cursor. The cursor here is the URL-safe base64 of the next id to return, without
 padding, so that clients that treat it as a number fail as they would against HubSpot.
+
+``archived=true`` lists companies that were archived and can still be restored: a company
+merged into another is archived too, but it can never be restored, so it is not listed, and
+an archived company is no longer listed once the retention period has passed (purged).
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ def decode_cursor(cursor: str) -> int:
 
 
 class CompanyListing:
-    """Sorted ids of all companies and of the archived ones, kept current by a store listener."""
+    """Sorted ids of all companies and of the archived ones, kept current by a store listener.
+
+    Merged-away companies are archived but never enter the archived list.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -61,6 +68,8 @@ class CompanyListing:
             self._archived.add(company_id)
         elif change.kind is ChangeKind.RESTORE:
             self._archived.discard(company_id)
+        # A MERGE enters neither list: the merged-away company is archived, so the live
+        # listing skips it, and it can never be restored, so archived=true hides it too.
 
     def _sync(self) -> None:
         # Store.seed notifies no listener, so a size mismatch means companies were seeded.
@@ -68,20 +77,38 @@ class CompanyListing:
         if len(companies) != len(self._ids):
             self._ids = sorted(companies)
             self._archived = SortedList(
-                cid for cid, c in companies.items() if c.archived
+                cid
+                for cid, c in companies.items()
+                if c.archived and c.merged_into is None
             )
 
     def page(
-        self, first_id: int, limit: int, archived: bool
+        self,
+        first_id: int,
+        limit: int,
+        archived: bool,
+        now_ms: int | None = None,
+        retention_ms: int | None = None,
     ) -> tuple[list[Company], int | None]:
-        """Return up to ``limit`` companies with id >= ``first_id`` and the next page's first id."""
+        """Return up to ``limit`` companies with id >= ``first_id`` and the next page's first id.
+
+        With ``archived``, companies purged at ``now_ms`` (archived ``retention_ms`` or
+        longer ago) are skipped; without ``now_ms`` none are.
+        """
         self._sync()
         companies = self.store.companies
         found: list[Company] = []
         if archived:
             start = self._archived.bisect_left(first_id)
-            for company_id in self._archived.islice(start, start + limit + 1):
-                found.append(companies[company_id])
+            for company_id in self._archived.islice(start):
+                company = companies[company_id]
+                if now_ms is not None and self.store.is_purged(
+                    company, now_ms, retention_ms
+                ):
+                    continue
+                found.append(company)
+                if len(found) > limit:
+                    break
         else:
             ids = self._ids
             for index in range(bisect.bisect_left(ids, first_id), len(ids)):

@@ -1,8 +1,9 @@
 """HubSpot's API rate limits: a rolling 10-second burst, a daily quota and the search limit.
 
 Sources: HubSpot's API usage guidelines (burst and daily limits, the response headers and
-the 429 bodies) and the CRM search guide (5 search requests per second per account, and
-search responses carry no rate-limit headers).
+the 429 bodies), the 2024 changelog on API limit increase packs (see ``config.limits``) and
+the CRM search guide (5 search requests per second per account, and search responses carry
+no rate-limit headers). OAuth apps get no daily limit and no ``-Daily`` headers.
 
 A request rejected with 429 is not counted against any budget. HubSpot's docs do not say
 whether rejected calls count. Not counting them keeps the window's meaning simple (the
@@ -149,6 +150,25 @@ class RateLimiter:
         self.daily.admit(now_ms)
         return Decision({})
 
+    def injected_rejection(self, now_ms: int, search: bool) -> Decision:
+        """Build a 429 for a fault rule's storm, as if the limit were spent.
+
+        The request is not admitted and is not counted in :attr:`rejected`. A search gets
+        the secondly body and no headers; other requests get the burst body and headers
+        showing no burst left.
+        """
+        if search:
+            body = self._body(SECONDLY)
+            headers: dict[str, str] = {}
+        else:
+            body = self._body(TEN_SECONDLY_ROLLING)
+            burst = self.config.limits.burst_per_10s
+            headers = self._headers(now_ms, self.daily.used(now_ms), burst)
+            headers["X-HubSpot-RateLimit-Secondly-Remaining"] = "0"
+        if self.config.send_retry_after:
+            headers["Retry-After"] = "1"
+        return Decision(headers, body, SECONDLY if search else TEN_SECONDLY_ROLLING)
+
     def _headers(self, now_ms: int, daily_used: int, burst_used: int) -> dict[str, str]:
         limits = self.config.limits
         per_second = max(1, limits.burst_per_10s // 10)
@@ -172,6 +192,11 @@ class RateLimiter:
 
     def _reject(self, policy: str, wait_ms: int, headers: dict[str, str]) -> Decision:
         self.rejected[policy] += 1
+        if self.config.send_retry_after:
+            headers = {**headers, "Retry-After": str(max(1, math.ceil(wait_ms / 1000)))}
+        return Decision(headers, self._body(policy), policy)
+
+    def _body(self, policy: str) -> bytes:
         body: dict[str, Any] = {
             "status": "error",
             "message": _MESSAGES[policy],
@@ -179,6 +204,4 @@ class RateLimiter:
             "correlationId": self.correlation_ids.next(),
             "policyName": policy,
         }
-        if self.config.send_retry_after:
-            headers = {**headers, "Retry-After": str(max(1, math.ceil(wait_ms / 1000)))}
-        return Decision(headers, orjson.dumps(body), policy)
+        return orjson.dumps(body)

@@ -5,7 +5,9 @@ range from seconds to a minute. GET and list see a write at once. The index here
 every committed change from a store listener, holds it in a pending queue, and applies it
 only once the scenario clock reaches ``committed + index_lag_s``. Pending changes are applied
 lazily, at the start of each search. A company with pending changes is seen as it was after
-its last applied change, rebuilt from its change history.
+its last applied change, rebuilt from its change history. Archived companies never appear
+in search, and a MERGE change removes the merged-away company as an ARCHIVE does (after
+the same lag); the survivor's UPDATE is indexed like any update.
 
 Change-data-capture clients filter on ``hs_lastmodifieddate`` (GT, GTE, BETWEEN), sort by
 it ascending and break ties with an ``hs_object_id`` filter. For those queries the index
@@ -140,7 +142,8 @@ class SearchIndex:
             self._modified[company_id] = change.committed_ms
             if live:
                 self._keys.add(change.committed_ms * ID_SPAN + company_id)
-        elif kind is ChangeKind.ARCHIVE:
+        elif kind is ChangeKind.ARCHIVE or kind is ChangeKind.MERGE:
+            # A merged-away company leaves search as an archived one does, for good.
             if old is not None and live:
                 self._keys.remove(old * ID_SPAN + company_id)
                 self._archived.add(company_id)
@@ -188,7 +191,7 @@ class SearchIndex:
             elif change.kind is ChangeKind.UPDATE and props is not None:
                 props.update(change.properties)
                 modified = change.committed_ms
-            elif change.kind is ChangeKind.ARCHIVE:
+            elif change.kind is ChangeKind.ARCHIVE or change.kind is ChangeKind.MERGE:
                 archived = True
             elif change.kind is ChangeKind.RESTORE:
                 archived = False

@@ -1,10 +1,11 @@
 """The mock HubSpot CRM API: an aiohttp server on 127.0.0.1 over a company :class:`Store`.
 
-Routes: list, get, search, create, batch read and batch update of companies under
-``/crm/v3/objects/companies`` (Bearer token auth), and the webhooks management API under
-``/webhooks/v3/{appId}`` (``hapikey`` auth). Every request waits the configured response
-latency on the loop's clock and is recorded in :attr:`HubSpotMock.calls`. Requests other than
-webhook management count against the rate limits. Unknown routes get HubSpot's HTML 404.
+Routes: list, get, update (PATCH), archive (DELETE), search, create, merge, and batch read,
+create, update, upsert and archive of companies under ``/crm/v3/objects/companies`` (Bearer
+token auth), and the webhooks management API under ``/webhooks/v3/{appId}`` (``hapikey``
+auth). Every request waits the configured response latency on the loop's clock and is
+recorded in :attr:`HubSpotMock.calls`. Requests other than webhook management count against
+the rate limits. Unknown routes get HubSpot's HTML 404.
 """
 
 from __future__ import annotations
@@ -19,16 +20,23 @@ from aiohttp import web
 
 from pytest_syncbench.clock import Clock
 from pytest_syncbench.hubspot import companies_api, webhooks_api
-from pytest_syncbench.hubspot.config import HubSpotConfig
+from pytest_syncbench.hubspot.config import (
+    COMPANIES_READ_SCOPE,
+    COMPANIES_WRITE_SCOPE,
+    HubSpotConfig,
+)
 from pytest_syncbench.hubspot.errors import (
     JSON,
     ApiError,
     CorrelationIds,
+    expired,
     html_not_found,
     json_error,
+    missing_scopes,
     service_unavailable,
     unauthorized,
 )
+from pytest_syncbench.hubspot.faults import FaultInjector, FaultRule, fault_response
 from pytest_syncbench.hubspot.listing import CompanyListing
 from pytest_syncbench.hubspot.ratelimit import RateLimiter
 from pytest_syncbench.hubspot.search import SearchIndex
@@ -73,6 +81,8 @@ class HubSpotMock:
         self.webhooks = WebhookDispatcher(store, clock, config)
         self.calls: list[Call] = []
         self.outage: OutageMode | None = None
+        # Rules consulted before auth on every routed request; see hubspot.faults.
+        self.faults = FaultInjector()
         self._bearer = f"Bearer {config.access_token}"
         self._host = "127.0.0.1"
         self._port = 0
@@ -180,8 +190,20 @@ class HubSpotMock:
         app.router.add_post(
             batch_update, route("POST", batch_update, api.batch_update, "write")
         )
+        writes = api.writes
+        for action, handler in (
+            ("create", writes.batch_create),
+            ("upsert", writes.batch_upsert),
+            ("archive", writes.batch_archive),
+        ):
+            path = f"{COMPANIES}/batch/{action}"
+            app.router.add_post(path, route("POST", path, handler, "write"))
+        merge = f"{COMPANIES}/merge"
+        app.router.add_post(merge, route("POST", merge, writes.merge, "write"))
         one = f"{COMPANIES}/{{company_id}}"
         app.router.add_get(one, route("GET", one, api.get, "read"))
+        app.router.add_patch(one, route("PATCH", one, writes.update, "write"))
+        app.router.add_delete(one, route("DELETE", one, writes.archive, "write"))
 
         settings = f"{WEBHOOKS}/settings"
         subscriptions = f"{WEBHOOKS}/subscriptions"
@@ -248,9 +270,21 @@ class HubSpotMock:
         if self.outage == "503":
             await _sleep(delay)
             return service_unavailable(self.correlation_ids.next())
-        if not authorize(request):
+        fault = self._fault_for(request)
+        if fault is not None:
+            # A timeout rule waits hold_s in place of the usual latency.
+            await _sleep(fault.hold_s if fault.is_timeout else delay + fault.latency_s)
+            return fault_response(
+                fault,
+                self.limiter,
+                self.correlation_ids,
+                self.clock.now_ms(),
+                limit == "search",
+            )
+        denied = self._denial(request, authorize, latency)
+        if denied is not None:
             await _sleep(delay)
-            return unauthorized(self.correlation_ids.next())
+            return denied
         headers: dict[str, str] = {}
         if limit != "none":
             now_ms = self.clock.now_ms()
@@ -291,6 +325,51 @@ class HubSpotMock:
 
     def _has_bearer(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == self._bearer
+
+    def _denial(
+        self,
+        request: web.Request,
+        authorize: Callable[[web.Request], bool],
+        latency: Latency,
+    ) -> web.Response | None:
+        """Return the 401 or 403 for a request its credentials do not allow, else None."""
+        if authorize != self._has_bearer:
+            if authorize(request):
+                return None
+            return unauthorized(self.correlation_ids.next())
+        config = self.config
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ") if header.startswith("Bearer ") else ""
+        if token in config.expired_tokens:
+            return expired(
+                self.correlation_ids.next(), self.clock.epoch_ms, self.clock.now_ms()
+            )
+        if token != config.access_token:
+            return unauthorized(self.correlation_ids.next())
+        expires_s = config.access_token_expires_s
+        if expires_s is not None and self.clock.now() >= expires_s:
+            expired_ms = self.clock.epoch_ms + round(expires_s * 1000)
+            return expired(self.correlation_ids.next(), expired_ms, self.clock.now_ms())
+        if config.scopes is not None:
+            # Search and batch read are reads, although they are POST requests.
+            scope = (
+                COMPANIES_WRITE_SCOPE if latency == "write" else COMPANIES_READ_SCOPE
+            )
+            if scope not in config.scopes:
+                return missing_scopes(self.correlation_ids.next(), [scope])
+        return None
+
+    def _fault_for(self, request: web.Request) -> FaultRule | None:
+        if not self.faults.rules:
+            return None
+        resource = request.match_info.route.resource
+        template = resource.canonical if resource is not None else request.path
+        template = template.replace("{app_id}", "{appId}")
+        labels = (
+            f"{request.method} {template}",
+            f"{request.method} {request.path}",
+        )
+        return self.faults.match(labels, round(self.clock.now() * 1000))
 
     async def _unknown_route(self, request: web.Request) -> web.Response:
         arrived = self.clock.now()

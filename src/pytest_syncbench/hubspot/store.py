@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 
 from pytest_syncbench.clock import Clock, iso_ms
 
+# HubSpot keeps archived (deleted) companies restorable for 90 days, then purges them
+# (companies API docs and the recycle bin help article).
+DEFAULT_ARCHIVE_RETENTION_MS = 90 * 86_400_000
+
 # Properties whose values HubSpot maintains itself; a write never sets them directly.
 READ_ONLY_PROPERTIES = frozenset(
     {"hs_object_id", "createdate", "hs_lastmodifieddate", "hs_merged_object_ids"}
@@ -79,6 +83,9 @@ class Store:
         self.changes: list[Change] = []
         self._listeners: list[ChangeListener] = []
         self._next_id = 1
+        # How long an archived company stays restorable; the mock HubSpot passes its
+        # configured retention to the read paths, this one applies to restore().
+        self.archive_retention_ms = DEFAULT_ARCHIVE_RETENTION_MS
 
     # -- reading ------------------------------------------------------------------------
 
@@ -91,6 +98,24 @@ class Store:
     def live_ids(self) -> Iterator[int]:
         """Yield the ids of companies that are not archived, in ascending order."""
         return (cid for cid, c in sorted(self.companies.items()) if not c.archived)
+
+    def is_purged(
+        self, company: Company, now_ms: int, retention_ms: int | None = None
+    ) -> bool:
+        """Return whether an archived company is gone for good at ``now_ms``.
+
+        A merged-away company is never restorable, so it counts as purged at once. Any
+        other archived company is purged once ``retention_ms`` has passed since it was
+        archived. Purging is evaluated lazily, from ``archived_ms`` and the clock.
+        """
+        if not company.archived:
+            return False
+        if company.merged_into is not None:
+            return True
+        if retention_ms is None:
+            retention_ms = self.archive_retention_ms
+        assert company.archived_ms is not None
+        return now_ms - company.archived_ms >= retention_ms
 
     def history(self, company_id: int) -> list[Change]:
         return [self.changes[seq] for seq in self.get(company_id).change_seqs]
@@ -177,7 +202,13 @@ class Store:
         company.archived_ms = now
         return self._commit(company, ChangeKind.ARCHIVE, now, {}, source)
 
-    def restore(self, company_id: int, source: str = "CRM_UI") -> Change:
+    def restore(
+        self,
+        company_id: int,
+        source: str = "CRM_UI",
+        retention_ms: int | None = None,
+    ) -> Change:
+        """Restore an archived company within the retention period (default: 90 days)."""
         company = self.get(company_id)
         if not company.archived:
             raise ValueError(f"company {company_id} is not archived")
@@ -187,6 +218,8 @@ class Store:
                 " and cannot be restored"
             )
         now = self.clock.now_ms()
+        if self.is_purged(company, now, retention_ms):
+            raise CompanyNotFound(company_id)
         company.archived = False
         company.archived_ms = None
         return self._commit(company, ChangeKind.RESTORE, now, {}, source)

@@ -5,13 +5,19 @@ of at most 100, with at most ``maxConcurrentRequests`` (10 by default) requests 
 A connection failure, a response slower than 5 s or any 4xx/5xx status is retried up to 10
 times over about 24 hours, and a 429 is retried after its ``Retry-After``. Events still
 failing after the last retry are dropped, since HubSpot has no replay. Order is not
-guaranteed and an event may arrive twice. Deliveries do not count against API limits.
+guaranteed, an event may arrive twice, and a propertyChange may arrive before the creation
+of its object. Deliveries do not count against API limits.
+
+Settings and subscription changes made through the API show at once in the API's responses
+but reach delivery only after ``webhook_settings_delay_s``, since HubSpot states they can
+take up to 5 minutes to apply.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -34,10 +40,10 @@ CREATION = "company.creation"
 DELETION = "company.deletion"
 PROPERTY_CHANGE = "company.propertyChange"
 RESTORE = "company.restore"
-# Accepted as subscriptions, but the store records no associations or merges, so these
-# never produce events.
-ASSOCIATION_CHANGE = "company.associationChange"
 MERGE = "company.merge"
+# Accepted as a subscription, but the store records no associations, so it never produces
+# events.
+ASSOCIATION_CHANGE = "company.associationChange"
 EVENT_TYPES = frozenset(
     {CREATION, DELETION, PROPERTY_CHANGE, RESTORE, ASSOCIATION_CHANGE, MERGE}
 )
@@ -47,6 +53,12 @@ UNSUBSCRIBABLE_PROPERTIES = frozenset({"hs_lastmodifieddate"})
 
 # sourceId of writes made in the CRM user interface: HubSpot sends "userId:<id>".
 UI_SOURCE_ID = "userId:51000000"
+
+# Properties the survivor's merge update sets whatever was moved, so numberOfPropertiesMoved
+# leaves them out.
+MERGE_BOOKKEEPING_PROPERTIES = frozenset(
+    {"hs_merged_object_ids", "hs_lastmodifieddate"}
+)
 
 
 class SubscriptionError(ValueError):
@@ -117,12 +129,21 @@ class WebhookDispatcher:
         self.store = store
         self.clock = clock
         self.config = config
+        # Settings and subscriptions as the management API shows them.
         self.settings: WebhookSettings | None = None
         self.subscriptions: dict[int, Subscription] = {}
+        # The state delivery uses, which follows the API's after webhook_settings_delay_s.
+        self._live_settings: WebhookSettings | None = None
+        self._live_subscriptions: dict[int, Subscription] = {}
+        # Snapshots of the API's state, each with the epoch ms at which it goes live.
+        self._pending: list[
+            tuple[int, WebhookSettings | None, dict[int, Subscription]]
+        ] = []
         self._next_subscription_id = 1_000
         self._next_event_id = 1
         self._rng = random.Random(f"hubspot-webhooks:{config.seed}")
-        # Events waiting for the next batch, each with whether it is already a duplicate.
+        # Events waiting for the next batch, each with whether its random duplicate and
+        # late-creation draws were already made (true for copies and held-back events).
         self._queue: list[tuple[dict[str, Any], bool]] = []
         self._queued = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
@@ -137,6 +158,7 @@ class WebhookDispatcher:
         self.failed_attempts = 0
         self.retries = 0
         self.duplicates = 0
+        self.late_creations = 0
         self.max_in_flight = 0
         # Ids of events given up on after the last retry.
         self.dropped: list[int] = []
@@ -202,6 +224,7 @@ class WebhookDispatcher:
         now = self.clock.now_ms()
         created = self.settings.created_ms if self.settings else now
         self.settings = WebhookSettings(target_url, concurrency, period, created, now)
+        self._schedule_live_state()
         logger.info(
             "webhook target set to %s (max %d in flight)", target_url, concurrency
         )
@@ -209,6 +232,7 @@ class WebhookDispatcher:
 
     def clear_settings(self) -> None:
         self.settings = None
+        self._schedule_live_state()
 
     def subscribe(
         self, event_type: str, property_name: str | None = None, active: bool = False
@@ -245,21 +269,47 @@ class WebhookDispatcher:
         )
         self._next_subscription_id += 1
         self.subscriptions[subscription.id] = subscription
+        self._schedule_live_state()
         return subscription
 
     def set_active(self, subscription_id: int, active: bool) -> Subscription:
         subscription = self.subscriptions[subscription_id]
         subscription.active = active
         subscription.updated_ms = self.clock.now_ms()
+        self._schedule_live_state()
         return subscription
 
     def unsubscribe(self, subscription_id: int) -> None:
         del self.subscriptions[subscription_id]
+        self._schedule_live_state()
+
+    def _schedule_live_state(self) -> None:
+        """Queue the API's current state to go live after the settings delay.
+
+        Changes go live in the order they were made, even if the delay shrinks between
+        them.
+        """
+        subscriptions = {
+            key: dataclasses.replace(value) for key, value in self.subscriptions.items()
+        }
+        live_at = self.clock.now_ms() + round(
+            self.config.webhook_settings_delay_s * 1000
+        )
+        if self._pending:
+            live_at = max(live_at, self._pending[-1][0])
+        self._pending.append((live_at, self.settings, subscriptions))
+        self._apply_live_state()
+
+    def _apply_live_state(self) -> None:
+        now = self.clock.now_ms()
+        while self._pending and self._pending[0][0] <= now:
+            _, self._live_settings, self._live_subscriptions = self._pending.pop(0)
 
     # -- turning changes into events ----------------------------------------------------
 
     def _on_change(self, change: Change) -> None:
-        if self.settings is None:
+        self._apply_live_state()
+        if self._live_settings is None:
             return
         events = self._events_for(change)
         if events:
@@ -270,7 +320,7 @@ class WebhookDispatcher:
     def _events_for(self, change: Change) -> list[dict[str, Any]]:
         kind = change.kind
         events: list[dict[str, Any]] = []
-        for subscription in self.subscriptions.values():
+        for subscription in self._live_subscriptions.values():
             if not subscription.active:
                 continue
             event_type = subscription.event_type
@@ -299,7 +349,50 @@ class WebhookDispatcher:
                 events.append(event)
             elif event_type == RESTORE and kind is ChangeKind.RESTORE:
                 events.append(self._event(subscription, change))
+            elif event_type == MERGE and kind is ChangeKind.MERGE:
+                events.append(self._merge_event(subscription, change))
         return events
+
+    def _merge_event(
+        self, subscription: Subscription, change: Change
+    ) -> dict[str, Any]:
+        """Build a company.merge event from the merged-away company's MERGE change.
+
+        The event's objectId is the survivor, as are primaryObjectId and newObjectId,
+        since merging companies keeps the primary's id.
+        """
+        survivor = change.merged_into
+        if survivor is None:
+            raise ValueError(
+                f"MERGE change {change.seq} of company {change.company_id} has no "
+                "merged_into id"
+            )
+        event = self._event(subscription, change)
+        event["objectId"] = survivor
+        event["primaryObjectId"] = survivor
+        event["mergedObjectIds"] = [change.company_id]
+        event["newObjectId"] = survivor
+        event["numberOfPropertiesMoved"] = self._properties_moved(change, survivor)
+        return event
+
+    def _properties_moved(self, change: Change, survivor: int) -> int:
+        """Count the properties the survivor took over in the merge.
+
+        Store.merge commits the survivor's UPDATE right after the MERGE change, in the
+        same millisecond, and logs both before it notifies listeners.
+        """
+        changes = self.store.changes
+        following = changes[change.seq + 1] if change.seq + 1 < len(changes) else None
+        if (
+            following is None
+            or following.company_id != survivor
+            or following.kind is not ChangeKind.UPDATE
+            or following.committed_ms != change.committed_ms
+        ):
+            # NOTE: a merge logged without the survivor's update reports 0 moved.
+            return 0
+        moved = following.properties.keys() - MERGE_BOOKKEEPING_PROPERTIES
+        return len(moved)
 
     def _event(self, subscription: Subscription, change: Change) -> dict[str, Any]:
         event_id = self._next_event_id
@@ -329,6 +422,7 @@ class WebhookDispatcher:
             await asyncio.sleep(self.config.batch_window_s)
             self._queued.clear()
             queued, self._queue = self._queue, []
+            queued = self._hold_back_creations(queued)
             events = self._with_duplicates(queued)
             if self.config.reorder:
                 self._rng.shuffle(events)
@@ -339,6 +433,25 @@ class WebhookDispatcher:
                 )
                 self._deliveries.add(task)
                 task.add_done_callback(self._deliveries.discard)
+
+    def _hold_back_creations(
+        self, queued: list[tuple[dict[str, Any], bool]]
+    ) -> list[tuple[dict[str, Any], bool]]:
+        """Move a share of new creation events to the next batch; return the rest."""
+        rate = self.config.late_creation_rate
+        if rate <= 0:
+            return queued
+        sending: list[tuple[dict[str, Any], bool]] = []
+        for event, drawn in queued:
+            is_creation = event["subscriptionType"] == CREATION
+            if is_creation and not drawn and self._rng.random() < rate:
+                self._queue.append((event, True))
+                self.late_creations += 1
+            else:
+                sending.append((event, drawn))
+        if self._queue:
+            self._queued.set()
+        return sending
 
     def _with_duplicates(
         self, queued: list[tuple[dict[str, Any], bool]]
@@ -392,7 +505,8 @@ class WebhookDispatcher:
 
     async def _post(self, events: list[dict[str, Any]]) -> tuple[bool, float | None]:
         """Send one attempt; return whether it succeeded and any Retry-After in seconds."""
-        settings = self.settings
+        self._apply_live_state()
+        settings = self._live_settings
         session = self._session
         if settings is None or session is None:
             return False, None
@@ -412,8 +526,14 @@ class WebhookDispatcher:
         timeout = aiohttp.ClientTimeout(total=self.config.webhook_timeout_s)
         async with self._slot(settings.max_concurrent_requests):
             try:
+                # A redirect counts as a failure: HubSpot documents retries for 4xx and
+                # 5xx but not what a 3xx does, so the mock neither follows nor accepts one.
                 async with session.post(
-                    url, data=body, headers=headers, timeout=timeout
+                    url,
+                    data=body,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=False,
                 ) as reply:
                     await reply.read()
                     status = reply.status

@@ -106,6 +106,8 @@ class WebhooksApi:
         payload = _object_body(body)
         event_type = payload.get("eventType")
         property_name = payload.get("propertyName")
+        # HubSpot's SubscriptionCreateRequest: "Defaults to false", so a new
+        # subscription starts paused (webhooks v3 spec in hubspot-api-client 12.0.0).
         active = payload.get("active", False)
         if not isinstance(event_type, str):
             raise validation_error("eventType is required and must be a string.")

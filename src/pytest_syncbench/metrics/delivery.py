@@ -4,12 +4,14 @@ A change is one committed write to one company in the mock HubSpot. For a soluti
 writes records, the change is visible at the arrival time of the first destination write
 after which the company's row holds, for every property the change set, the value that
 change set or a value set by a later change already committed at that time. A deletion sets
-the pseudo-property ``archived`` to ``"true"``. For a solution that writes aggregates, the
+the pseudo-property ``archived`` to ``"true"``, and so does a merge for the merged-away
+company (its id no longer exists on its own in HubSpot); the survivor's update is an update
+like any other. For a solution that writes aggregates, the
 change is visible at the arrival of the first push whose items are dated at or after the
 change's commit time, because such an aggregate was computed from a source state that
 includes it.
 
-A company created (or edited) and deleted again before any row of it reached the
+A company created (or edited) and deleted (or merged away) before any row of it reached the
 destination leaves nothing to write: the destination's lack of a row already matches the
 source's newest state from the moment of the deletion. Those changes become visible at the
 deletion's commit time, so their latency is capped by how long the company lived. This
@@ -27,11 +29,13 @@ from typing import Any
 from pytest_syncbench.hubspot.store import Change, ChangeKind, Store
 
 ARCHIVED = "archived"
+# Changes after which the company's id is gone from HubSpot's live objects.
+DELETIONS = frozenset({ChangeKind.ARCHIVE, ChangeKind.MERGE})
 
 
 def change_values(change: Change, synced: frozenset[str]) -> dict[str, str | None]:
     """Return the destination values a change requires, by property."""
-    if change.kind is ChangeKind.ARCHIVE:
+    if change.kind in DELETIONS:
         return {ARCHIVED: "true"}
     if change.kind is ChangeKind.RESTORE:
         return {ARCHIVED: "false"}
@@ -85,7 +89,7 @@ class DeliveryTracker:
         self._pending_count += 1
         if (
             self.records
-            and change.kind is ChangeKind.ARCHIVE
+            and change.kind in DELETIONS
             and company_id not in self._written
         ):
             deleted_s = (change.committed_ms - self.start_ms) / 1000
@@ -198,7 +202,7 @@ class DeliveryTracker:
         """
         if row_value(row, ARCHIVED) != "true":
             return False
-        return any(c.kind is ChangeKind.ARCHIVE for c in later)
+        return any(c.kind in DELETIONS for c in later)
 
     def _matches(self, row: Mapping[str, Any], prop: str, later: list[Change]) -> bool:
         value = row_value(row, prop)

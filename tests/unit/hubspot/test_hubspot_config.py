@@ -44,6 +44,15 @@ INVALID_CASES = [
     ({"list_over_limit": "ignore"}, "list_over_limit"),
     ({"access_token": ""}, "access_token"),
     ({"tz_offset_minutes": 2000}, "tz_offset_minutes"),
+    ({"limit_increase_packs": 3}, "limit_increase_packs"),
+    ({"limit_increase_packs": -1}, "limit_increase_packs"),
+    ({"limit_increase_packs": True}, "limit_increase_packs"),
+    ({"expired_tokens": "pat-one"}, "expired_tokens"),
+    ({"expired_tokens": {""}}, "expired_tokens"),
+    ({"scopes": "crm.objects.companies.read"}, "scopes"),
+    ({"access_token_expires_s": -5}, "access_token_expires_s"),
+    ({"late_creation_rate": 2}, "late_creation_rate"),
+    ({"webhook_settings_delay_s": -1}, "webhook_settings_delay_s"),
 ]
 
 
@@ -51,3 +60,28 @@ def test_invalid_values_name_the_field() -> None:
     for kwargs, name in INVALID_CASES:
         with pytest.raises(ValueError, match=name):
             HubSpotConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_defaults_change_nothing() -> None:
+    config = HubSpotConfig()
+    assert config.limit_increase_packs == 0
+    assert config.scopes is None
+    assert config.expired_tokens == frozenset()
+    assert config.access_token_expires_s is None
+    assert config.late_creation_rate == 0.0
+    assert config.webhook_settings_delay_s == 0.0
+
+
+def test_token_sets_become_frozensets() -> None:
+    config = HubSpotConfig(
+        scopes=["crm.objects.companies.read"],  # type: ignore[arg-type]
+        expired_tokens={"pat-old"},  # type: ignore[arg-type]
+    )
+    assert config.scopes == frozenset({"crm.objects.companies.read"})
+    assert config.expired_tokens == frozenset({"pat-old"})
+
+
+def test_overrides_apply_after_packs() -> None:
+    limits = HubSpotConfig(limit_increase_packs=2, burst_limit=7).limits
+    assert limits.burst_per_10s == 7
+    assert limits.daily == 2_625_000

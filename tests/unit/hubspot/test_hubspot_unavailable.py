@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from hubspot_helpers import running_mock
 
+from pytest_syncbench.hubspot.faults import FaultRule
 from pytest_syncbench.loop import run_virtual
 
 COMPANY = "/crm/v3/objects/companies/1"
@@ -56,5 +57,19 @@ def test_unavailability_mode_is_validated() -> None:
             except ValueError:
                 rejected = True
             assert rejected
+
+    run_virtual(scenario)
+
+
+def test_503_outage_precedes_fault_rules() -> None:
+    async def scenario() -> None:
+        async with running_mock(2) as run:
+            rule = run.mock.faults.add(FaultRule(423))
+            await run.mock.set_outage("503")
+            assert (await run.client.get(COMPANY)).status_code == 503
+            assert run.mock.faults.hits(rule) == 0
+            await run.mock.set_outage(None)
+            assert (await run.client.get(COMPANY)).status_code == 423
+            assert run.mock.faults.hits(rule) == 1
 
     run_virtual(scenario)

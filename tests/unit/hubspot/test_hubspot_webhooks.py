@@ -74,16 +74,16 @@ async def receiver(
         await runner.cleanup()
 
 
-def _hooks_url(run: Running, path: str) -> str:
+def hooks_url(run: Running, path: str) -> str:
     config = run.mock.config
     return f"/webhooks/v3/{config.app_id}/{path}?hapikey={config.developer_api_key}"
 
 
-async def _subscribe(
+async def subscribe(
     run: Running, target: str, properties: tuple[str, ...] = ("city",)
 ) -> None:
     settings = {"targetUrl": target, "throttling": {"maxConcurrentRequests": 10}}
-    response = await run.client.put(_hooks_url(run, "settings"), json=settings)
+    response = await run.client.put(hooks_url(run, "settings"), json=settings)
     assert response.status_code == 200
     bodies: list[dict[str, Any]] = [
         {"eventType": "company.creation", "active": True},
@@ -94,29 +94,29 @@ async def _subscribe(
         for name in properties
     ]
     for body in bodies:
-        created = await run.client.post(_hooks_url(run, "subscriptions"), json=body)
+        created = await run.client.post(hooks_url(run, "subscriptions"), json=body)
         assert created.status_code == 201
 
 
-async def _settle(run: Running) -> None:
+async def settle(run: Running) -> None:
     while run.mock.webhooks.busy:
         await asyncio.sleep(1)
 
 
-def _events(state: Receiver) -> list[dict[str, Any]]:
+def received_events(state: Receiver) -> list[dict[str, Any]]:
     return [event for delivery in state.deliveries for event in delivery.events]
 
 
 def test_delivery_batches_and_event_fields() -> None:
     async def scenario() -> None:
         async with running_mock(300) as run, receiver(run) as state:
-            await _subscribe(run, state.url)
+            await subscribe(run, state.url)
             for company_id in range(1, 251):
                 run.store.update(company_id, {"city": f"City {company_id}"})
             committed = run.store.changes[-1].committed_ms
-            await _settle(run)
+            await settle(run)
             assert [len(d.events) for d in state.deliveries] == [100, 100, 50]
-            events = _events(state)
+            events = received_events(state)
             assert [e["objectId"] for e in events] == list(range(1, 251))
             last = events[-1]
             assert last["subscriptionType"] == "company.propertyChange"
@@ -137,9 +137,9 @@ def test_delivery_batches_and_event_fields() -> None:
 def test_delivery_signatures_verify() -> None:
     async def scenario() -> None:
         async with running_mock(3) as run, receiver(run) as state:
-            await _subscribe(run, state.url)
+            await subscribe(run, state.url)
             run.store.update(1, {"city": "Kyiv"})
-            await _settle(run)
+            await settle(run)
             delivery = state.deliveries[0]
             secret = run.mock.config.client_secret
             headers = delivery.headers
@@ -158,7 +158,7 @@ def test_delivery_signatures_verify() -> None:
 def test_creation_deletion_and_write_source() -> None:
     async def scenario() -> None:
         async with running_mock(3) as run, receiver(run) as state:
-            await _subscribe(run, state.url)
+            await subscribe(run, state.url)
             response = await run.client.post(
                 "/crm/v3/objects/companies",
                 json={"properties": {"name": "N", "city": "Bern"}},
@@ -166,17 +166,17 @@ def test_creation_deletion_and_write_source() -> None:
             new_id = int(response.json()["id"])
             run.store.archive(2)
             run.store.update(1, {"hs_lastmodifieddate": "x", "industry": "RETAIL"})
-            await _settle(run)
+            await settle(run)
             kinds = [
                 (e["subscriptionType"], e["objectId"], e.get("changeFlag"))
-                for e in _events(state)
+                for e in received_events(state)
             ]
             assert kinds == [
                 ("company.creation", new_id, "CREATED"),
                 ("company.propertyChange", new_id, None),
                 ("company.deletion", 2, "DELETED"),
             ]
-            creation = _events(state)[0]
+            creation = received_events(state)[0]
             assert creation["changeSource"] == "INTEGRATION"
             assert creation["sourceId"] == str(run.mock.config.app_id)
 
@@ -187,22 +187,22 @@ def test_subscriptions_start_paused() -> None:
     async def scenario() -> None:
         async with running_mock(3) as run, receiver(run) as state:
             settings = {"targetUrl": state.url}
-            await run.client.put(_hooks_url(run, "settings"), json=settings)
+            await run.client.put(hooks_url(run, "settings"), json=settings)
             body = {"eventType": "company.propertyChange", "propertyName": "city"}
             created = (
-                await run.client.post(_hooks_url(run, "subscriptions"), json=body)
+                await run.client.post(hooks_url(run, "subscriptions"), json=body)
             ).json()
             assert created["active"] is False
             run.store.update(1, {"city": "Quiet"})
             await asyncio.sleep(5)
             assert state.deliveries == []
-            path = _hooks_url(run, f"subscriptions/{created['id']}")
+            path = hooks_url(run, f"subscriptions/{created['id']}")
             patched = await run.client.patch(path, json={"active": True})
             assert patched.json()["active"] is True
             run.store.update(1, {"city": "Loud"})
-            await _settle(run)
-            assert [e["propertyValue"] for e in _events(state)] == ["Loud"]
-            listed = (await run.client.get(_hooks_url(run, "subscriptions"))).json()
+            await settle(run)
+            assert [e["propertyValue"] for e in received_events(state)] == ["Loud"]
+            listed = (await run.client.get(hooks_url(run, "subscriptions"))).json()
             assert [s["id"] for s in listed["results"]] == [created["id"]]
             assert (await run.client.delete(path)).status_code == 204
 
@@ -216,9 +216,7 @@ def test_management_rejects_bad_requests() -> None:
                 "eventType": "company.propertyChange",
                 "propertyName": "hs_lastmodifieddate",
             }
-            rejected = await run.client.post(
-                _hooks_url(run, "subscriptions"), json=body
-            )
+            rejected = await run.client.post(hooks_url(run, "subscriptions"), json=body)
             assert rejected.status_code == 400
             no_key = (
                 f"/webhooks/v3/{run.mock.config.app_id}/subscriptions?hapikey=wrong"
@@ -226,12 +224,10 @@ def test_management_rejects_bad_requests() -> None:
             assert (await run.client.get(no_key)).status_code == 401
             unknown = {"eventType": "company.nothing"}
             response = await run.client.post(
-                _hooks_url(run, "subscriptions"), json=unknown
+                hooks_url(run, "subscriptions"), json=unknown
             )
             assert response.status_code == 400
-            assert (
-                await run.client.get(_hooks_url(run, "settings"))
-            ).status_code == 404
+            assert (await run.client.get(hooks_url(run, "settings"))).status_code == 404
 
     run_virtual(scenario)
 
@@ -240,7 +236,7 @@ def test_management_calls_skip_rate_limits() -> None:
     async def scenario() -> None:
         async with running_mock(1, burst_limit=1) as run:
             for _ in range(3):
-                response = await run.client.get(_hooks_url(run, "subscriptions"))
+                response = await run.client.get(hooks_url(run, "subscriptions"))
                 assert response.status_code == 200
 
     run_virtual(scenario)
@@ -255,9 +251,9 @@ def test_retries_on_500_then_succeeds() -> None:
             running_mock(2, max_retries=4, retry_span_s=60.0) as run,
             receiver(run, reply) as state,
         ):
-            await _subscribe(run, state.url)
+            await subscribe(run, state.url)
             run.store.update(1, {"city": "Again"})
-            await _settle(run)
+            await settle(run)
             attempts = [d.events[0]["attemptNumber"] for d in state.deliveries]
             assert attempts == [0, 1, 2]
             assert state.deliveries[1].t_s > state.deliveries[0].t_s
@@ -277,9 +273,9 @@ def test_drops_after_last_retry() -> None:
             running_mock(2, max_retries=2, retry_span_s=30.0) as run,
             receiver(run, reply) as state,
         ):
-            await _subscribe(run, state.url)
+            await subscribe(run, state.url)
             run.store.update(1, {"city": "Lost"})
-            await _settle(run)
+            await settle(run)
             event_id = state.deliveries[0].events[0]["eventId"]
             assert len(state.deliveries) == 3
             assert run.mock.webhooks.dropped == [event_id]
@@ -297,9 +293,9 @@ def test_timeout_counts_as_failure() -> None:
             ) as run,
             receiver(run, hold_s=6.0) as state,
         ):
-            await _subscribe(run, state.url)
+            await subscribe(run, state.url)
             run.store.update(1, {"city": "Slow"})
-            await _settle(run)
+            await settle(run)
             assert len(state.deliveries) == 2
             assert run.mock.webhooks.dropped_events == 1
 
@@ -314,9 +310,9 @@ def test_429_waits_for_retry_after() -> None:
             return None
 
         async with running_mock(2) as run, receiver(run, reply) as state:
-            await _subscribe(run, state.url)
+            await subscribe(run, state.url)
             run.store.update(1, {"city": "Busy"})
-            await _settle(run)
+            await settle(run)
             gap = state.deliveries[1].t_s - state.deliveries[0].t_s
             assert 7.0 <= gap < 7.5
 
@@ -326,11 +322,11 @@ def test_429_waits_for_retry_after() -> None:
 def test_max_concurrent_requests_respected() -> None:
     async def scenario() -> None:
         async with running_mock(1000) as run, receiver(run, hold_s=2.0) as state:
-            await _subscribe(run, state.url)
+            await subscribe(run, state.url)
             run.mock.webhooks.configure(state.url, max_concurrent_requests=3)
             for company_id in range(1, 1001):
                 run.store.update(company_id, {"city": "Many"})
-            await _settle(run)
+            await settle(run)
             assert len(state.deliveries) == 10
             assert state.max_in_flight == 3
             assert run.mock.webhooks.max_in_flight == 3
@@ -344,10 +340,10 @@ def test_duplicates_arrive_in_a_later_batch() -> None:
             running_mock(5, duplicate_rate=1.0, reorder=True) as run,
             receiver(run) as state,
         ):
-            await _subscribe(run, state.url)
+            await subscribe(run, state.url)
             for company_id in range(1, 6):
                 run.store.update(company_id, {"city": "Twice"})
-            await _settle(run)
+            await settle(run)
             assert len(state.deliveries) == 2
             first = sorted(e["eventId"] for e in state.deliveries[0].events)
             second = sorted(e["eventId"] for e in state.deliveries[1].events)

@@ -132,3 +132,73 @@ def test_company_deleted_before_any_write_visible_at_deletion():
 
     assert tracker.unresolved == 0
     assert sorted(tracker.latencies_s()) == [0.0, 30.0]
+
+
+def test_merge_needs_archived_row_for_the_merged_away_id():
+    async def steps(store, tracker):
+        keep = store.create({"name": "Keep"})
+        gone = store.create({"name": "Gone", "city": "Oslo"})
+        tracker.on_rows(0.0, [_row(keep), _row(gone)])
+        await asyncio.sleep(10)
+        store.merge(keep.id, gone.id)
+        # The survivor's new values alone do not deliver the merge.
+        tracker.on_rows(20.0, [_row(keep), _row(gone)])
+        assert tracker.unresolved == 1
+        tracker.on_rows(30.0, [{"id": str(gone.id), "archived": "true"}])
+
+    tracker = _scenario(steps)
+
+    assert tracker.unresolved == 0
+    # The merge (seq 2) took 20 s, the survivor's update (seq 3) 10 s.
+    assert sorted(tracker.latencies_s(since_seq=2)) == [10.0, 20.0]
+
+
+def test_survivor_update_needs_the_survivor_row():
+    async def steps(store, tracker):
+        keep = store.create({"name": "Keep", "city": None})
+        gone = store.create({"name": "Gone", "city": "Oslo"})
+        tracker.on_rows(0.0, [_row(keep), _row(gone)])
+        await asyncio.sleep(10)
+        store.merge(keep.id, gone.id)
+        tracker.on_rows(15.0, [{"id": str(gone.id), "archived": "true"}])
+        assert tracker.unresolved == 1  # the survivor's city is still stale
+        tracker.on_rows(25.0, [_row(keep)])
+
+    tracker = _scenario(steps)
+
+    assert tracker.unresolved == 0
+    assert sorted(tracker.latencies_s(since_seq=2)) == [5.0, 15.0]
+
+
+def test_company_merged_before_any_write_visible_at_merge():
+    async def steps(store, tracker):
+        keep = store.create({"name": "Keep"})
+        gone = store.create({"name": "Never synced"})
+        tracker.on_rows(0.0, [_row(keep)])
+        await asyncio.sleep(30)
+        store.merge(keep.id, gone.id)
+        tracker.on_rows(40.0, [_row(keep)])
+
+    tracker = _scenario(steps)
+
+    assert tracker.unresolved == 0
+    # Creation and merge of the never-written company resolve at the merge (30 s).
+    changes = tracker.store.changes
+    gone_seqs = [c.seq for c in changes if c.company_id == 2]
+    assert sorted(tracker.visible_s[s] for s in gone_seqs) == [30.0, 30.0]
+
+
+def test_update_then_merge_resolved_by_archived_row():
+    async def steps(store, tracker):
+        keep = store.create({"name": "Keep"})
+        gone = store.create({"name": "Gone"})
+        tracker.on_rows(0.0, [_row(keep), _row(gone)])
+        await asyncio.sleep(5)
+        store.update(gone.id, {"city": "Lima"})
+        await asyncio.sleep(5)
+        store.merge(keep.id, gone.id)
+        tracker.on_rows(20.0, [_row(keep), {"id": str(gone.id), "archived": "true"}])
+
+    tracker = _scenario(steps)
+
+    assert tracker.unresolved == 0
