@@ -168,9 +168,10 @@ class DataboxClient:
         await asyncio.sleep(delay)
 
     def _warn_partial(self, endpoint: str, response: httpx.Response) -> None:
-        # A push with some invalid items is accepted with a warning instead of an error.
-        message = _json(response).get("message")
-        if message:
+        # A push with some invalid items is accepted with 200 and a status that starts
+        # with "Warning: some items not inserted" instead of "ok".
+        message = _json(response).get("status")
+        if isinstance(message, str) and message.startswith("Warning"):
             self.log.warning("%s accepted with a warning: %s", endpoint, message)
 
 

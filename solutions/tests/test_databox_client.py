@@ -165,3 +165,11 @@ async def push_against(handle, items):
     finally:
         await client.aclose()
         await runner.cleanup()
+
+
+def test_partially_accepted_push_logs_the_warning(caplog):
+    items = [{"key": "good", "value": 1}, {"key": "bad key!", "value": 2}]
+    with caplog.at_level("WARNING", logger=LOG.name):
+        mock, _ = run(lambda: with_mock(lambda client, *_: client.push(items)))
+    assert [point.key for write in mock.writes for point in write.items] == ["good"]
+    assert "some items not inserted (OK: 1, FAILED: 1)" in caplog.text

@@ -15,6 +15,7 @@ from typing import Any
 
 from pytest_syncbench.clock import parse_iso_ms
 from pytest_syncbench.databox.records import DataPoint
+from pytest_syncbench.databox.responses import NOT_WRAPPED
 
 _KEY = re.compile(r"[A-Za-z0-9_]+")
 _MAX_WHOLE = 10**16  # 16 whole digits
@@ -51,7 +52,7 @@ def parse_items(payload: Any, now_ms: int, arrival_s: float) -> ParsedPush:
 def parse_legacy(payload: Any, now_ms: int, arrival_s: float) -> ParsedPush:
     """Parse the legacy shape ``{"data": [{"$metric": value, dimension: ...}]}``."""
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
-        raise PushBodyError('Data not wrapped in a "data" array')
+        raise PushBodyError(NOT_WRAPPED)
     if not payload["data"]:
         raise PushBodyError("No data to insert")
     parsed = ParsedPush()
@@ -68,14 +69,15 @@ def _parse_item(item: Any, now_ms: int, arrival_s: float) -> DataPoint:
         raise ValueError("Invalid item: expected an object")
     key = _metric_key(item.get("key"))
     attributes = _attributes(item.get("attributes"))
+    period_from, period_to = _period(item)
     return DataPoint(
         key=key,
         value=_metric_value(key, item.get("value")),
         date_ms=_date_ms(item.get("date"), now_ms, "date"),
         unit=_unit(item.get("unit")),
         attributes=attributes,
-        period_from_ms=_optional_date_ms(item.get("periodFrom"), "periodFrom"),
-        period_to_ms=_optional_date_ms(item.get("periodTo"), "periodTo"),
+        period_from_ms=period_from,
+        period_to_ms=period_to,
         arrival_s=arrival_s,
     )
 
@@ -93,8 +95,7 @@ def _parse_legacy_item(item: Any, now_ms: int, arrival_s: float) -> list[DataPoi
     }
     date_ms = _date_ms(item.get("date"), now_ms, "date")
     unit = _unit(item.get("unit"))
-    period_from = _optional_date_ms(item.get("periodFrom"), "periodFrom")
-    period_to = _optional_date_ms(item.get("periodTo"), "periodTo")
+    period_from, period_to = _period(item)
     points = []
     for raw_key, raw_value in metrics.items():
         key = _metric_key(raw_key)
@@ -125,17 +126,32 @@ def _metric_key(value: Any) -> str:
 
 
 def _metric_value(key: str, value: Any) -> float | int:
+    if value is None:
+        raise ValueError(f"Validation error - Data must contain metric value ({key!r})")
+    invalid = f"Validation error - Invalid metric value for {key!r}: {value!r}"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"Invalid metric value for {key!r}: {value!r} is not a number")
+        raise ValueError(f"{invalid} is not a number")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"Invalid metric value for {key!r}: {value!r} is not finite")
+        raise ValueError(f"{invalid} is not finite")
     if abs(value) >= _MAX_WHOLE:
-        raise ValueError(f"Invalid metric value for {key!r}: more than 16 whole digits")
+        raise ValueError(f"{invalid} has more than 16 whole digits")
     if isinstance(value, float):
         # Assumed storage as a fixed 6-decimal number: extra decimals are rounded, not
         # rejected, since a float such as 0.1 + 0.2 cannot be written with 6 decimals.
         return round(value, _DECIMALS)
     return value
+
+
+def _period(item: dict[str, Any]) -> tuple[int | None, int | None]:
+    """Return the item's ``periodFrom`` and ``periodTo`` in epoch ms, when given."""
+    period_from = _optional_date_ms(item.get("periodFrom"), "periodFrom")
+    period_to = _optional_date_ms(item.get("periodTo"), "periodTo")
+    if period_from is not None and period_to is not None and period_from > period_to:
+        raise ValueError(
+            f"Invalid period: periodFrom {item['periodFrom']!r} is after "
+            f"periodTo {item['periodTo']!r}"
+        )
+    return period_from, period_to
 
 
 def _date_ms(value: Any, now_ms: int, name: str) -> int:

@@ -1,8 +1,10 @@
 """State of the mock Databox: the write log, push data points and dataset rows.
 
 The benchmark measures latency and consistency from these structures, so each accepted
-write is recorded once, in arrival order, with the simulated time it reached the server.
-Rejected writes (auth, rate limit, payload, validation, outage) leave no trace here; the
+write is recorded once, when its data becomes readable, with the simulated time it
+reached the server and the time it became readable. Push data points are readable on
+arrival. Ingested rows are readable once their ingestion has been processed, which takes
+``DataboxConfig.ingest_processing_s``. Rejected writes (auth, rate limit, payload, validation, outage) leave no trace here; the
 server's call log keeps those.
 """
 
@@ -44,7 +46,10 @@ class DataPoint:
 
 @dataclass(slots=True)
 class Write:
-    """One accepted write, in the order the server received it."""
+    """One accepted write, recorded when its data became readable.
+
+    With a constant processing delay this is also the order of arrival.
+    """
 
     arrival_s: float  # simulated seconds since the scenario started (Clock.now())
     arrival_ms: int  # calendar epoch milliseconds (Clock.now_ms())
@@ -55,19 +60,31 @@ class Write:
     write_id: str
     rows: list[Row] = field(default_factory=list)  # ingest: records as stored
     items: list[DataPoint] = field(default_factory=list)  # push: data points as stored
+    # Simulated seconds at which the data became readable: the arrival for a push, the
+    # end of processing for an ingestion. None is taken as the arrival.
+    visible_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.visible_s is None:
+            self.visible_s = self.arrival_s
 
 
 @dataclass(slots=True)
 class Ingestion:
-    """Status of one accepted ingestion call, as the status endpoint reports it."""
+    """One accepted ingestion call and its progress, as the status endpoint reports it.
+
+    The service processes an ingestion after responding to the call. Until the mock has
+    applied the rows, ``status`` is ``"processing"`` and the counts of appended and
+    overwritten rows are 0.
+    """
 
     ingestion_id: str
     dataset_id: str
     arrival_ms: int
     record_count: int
-    # Ingestion is asynchronous in the real service; the mock applies rows on arrival,
-    # so every ingestion it reports has already completed.
-    status: str = "completed"
+    status: str = "processing"
+    appended: int = 0  # rows added beside the stored ones
+    overwritten: int = 0  # rows that replaced a stored row with the same primary key
 
 
 @dataclass(slots=True)
@@ -102,10 +119,15 @@ class Dataset:
             return (self.stored,)
         return tuple(row[name] for name in self.primary_keys)
 
-    def apply(self, rows: list[Row]) -> None:
-        """Store validated rows in order: later rows win within one call too."""
+    def apply(self, rows: list[Row]) -> int:
+        """Store validated rows in order and return how many replaced a stored row.
+
+        Later rows win within one call too. Without upsert no row counts as replaced,
+        since every row is stored as a row of its own.
+        """
         store = self.rows
         names = self.primary_keys
+        before = len(store)
         if len(names) == 1:
             # The common single-key case, unrolled: it runs for every row of every call.
             name = names[0]
@@ -118,3 +140,6 @@ class Dataset:
             for offset, row in enumerate(rows):
                 store[(self.stored + offset,)] = row
         self.stored += len(rows)
+        if not (self.upsert and names):
+            return 0
+        return len(rows) - (len(store) - before)

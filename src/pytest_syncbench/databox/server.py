@@ -3,8 +3,10 @@
 Every request passes one middleware that stamps its arrival time from the
 :class:`Clock`, enforces the outage mode and the payload limit, sleeps the simulated
 server time and adds a line to :attr:`DataboxMock.calls`. Handlers apply accepted writes
-at arrival, before that sleep. A client that loses the connection while waiting for
-the response has still written, so a retry writes twice, as against the real service.
+at arrival, before that sleep, except that ingested rows wait for
+``DataboxConfig.ingest_processing_s`` when it is above 0. A client that loses the
+connection while waiting for the response has still written, so a retry writes twice,
+as against the real service.
 """
 
 from __future__ import annotations
@@ -13,19 +15,31 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 
 from aiohttp import web
 
 from pytest_syncbench.clock import Clock
+from pytest_syncbench.databox import aggregate
 from pytest_syncbench.databox.arrival import ARRIVAL_MS, ARRIVAL_S
 from pytest_syncbench.databox.config import DataboxConfig
 from pytest_syncbench.databox.ingest_api import IngestApi
 from pytest_syncbench.databox.push_api import PushApi
 from pytest_syncbench.databox.ratelimit import RollingWindowLimiter
-from pytest_syncbench.databox.records import Call, DataPoint, Dataset, Ingestion, Write
-from pytest_syncbench.databox.responses import ingest_error, push_error
+from pytest_syncbench.databox.records import (
+    Call,
+    DataPoint,
+    Dataset,
+    Ingestion,
+    Row,
+    Write,
+)
+from pytest_syncbench.databox.responses import (
+    ingest_error,
+    push_error,
+    push_too_large,
+)
 from pytest_syncbench.solution import DataboxAccess
 
 logger = logging.getLogger(__name__)
@@ -34,6 +48,8 @@ OutageMode = Literal["refused", "503"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _INGEST_PREFIX = "/v1/"
+# The push API's text for an unhandled failure, from developers.databox.com/responses-errors.
+_INTERNAL_ERROR = "An unhandled exception occurred while processing your request!"
 
 
 class DataboxMock:
@@ -53,6 +69,9 @@ class DataboxMock:
         self.push_limiter = RollingWindowLimiter(config.push_rate_per_s)
         self.ingest_limiter = RollingWindowLimiter(config.ingest_rate_per_s)
         self._rng = random.Random(config.seed)
+        # Request ids come from a generator of their own, so that issuing them leaves
+        # the dataset, push and ingestion ids of a seed unchanged.
+        self._request_rng = random.Random(f"request-id:{config.seed}")
         self._outage: OutageMode | None = None
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -84,6 +103,87 @@ class DataboxMock:
             "dataset %s (%s) created, primary keys %s", dataset.id, name, primary_keys
         )
         return dataset
+
+    def accept_ingestion(
+        self,
+        dataset: Dataset,
+        rows: list[Row],
+        arrival_s: float,
+        arrival_ms: int,
+        request_bytes: int,
+    ) -> Ingestion:
+        """Register an accepted ingestion and apply its rows after the processing time.
+
+        With ``ingest_processing_s`` at 0 the rows are applied before the response is
+        sent. Otherwise a timer on the loop applies them, and the ingestion reports
+        ``processing`` until then.
+        """
+        ingestion = Ingestion(
+            ingestion_id=self.new_uuid(),
+            dataset_id=dataset.id,
+            arrival_ms=arrival_ms,
+            record_count=len(rows),
+        )
+        self.ingestions[ingestion.ingestion_id] = ingestion
+        write = Write(
+            arrival_s=arrival_s,
+            arrival_ms=arrival_ms,
+            kind="ingest",
+            dataset_id=dataset.id,
+            request_bytes=request_bytes,
+            write_id=ingestion.ingestion_id,
+            rows=rows,
+        )
+        delay = self.config.ingest_processing_s
+        if delay == 0:
+            self._complete_ingestion(dataset, ingestion, write)
+        else:
+            asyncio.get_running_loop().call_later(
+                delay, self._complete_ingestion, dataset, ingestion, write
+            )
+        return ingestion
+
+    def _complete_ingestion(
+        self, dataset: Dataset, ingestion: Ingestion, write: Write
+    ) -> None:
+        ingestion.overwritten = dataset.apply(write.rows)
+        ingestion.appended = ingestion.record_count - ingestion.overwritten
+        ingestion.status = "completed"
+        write.visible_s = self.clock.now()
+        self.writes.append(write)
+
+    # -- read-side view of pushed metrics --------------------------------------
+
+    def aggregation_of(self, key: str) -> aggregate.Aggregation:
+        """Return how the metric ``key`` is aggregated per day: "sum" or "latest"."""
+        return "latest" if key in self.config.latest_value_metrics else "sum"
+
+    def daily_values(
+        self, key: str, attributes: Mapping[str, str] | None = None
+    ) -> dict[int, float | int]:
+        """Return the metric's value per UTC day, as a Databox day view shows it.
+
+        Keys are the day's start in epoch ms. See :mod:`pytest_syncbench.databox.aggregate`
+        for how ``attributes`` selects points.
+        """
+        points = self.data_points.get(key, [])
+        return aggregate.daily_values(points, self.aggregation_of(key), attributes)
+
+    def values_by_date(
+        self, key: str, attributes: Mapping[str, str] | None = None
+    ) -> dict[int, float | int]:
+        """Return the sum of the metric's points per exact date, keyed by epoch ms."""
+        return aggregate.values_by_date(self.data_points.get(key, []), attributes)
+
+    def repeated_points(self, key: str | None = None) -> int:
+        """Count points that repeat the date and attributes of an earlier point.
+
+        ``key`` None counts over every metric.
+        """
+        keys = list(self.data_points) if key is None else [key]
+        return sum(
+            aggregate.repeated_points(self.data_points.get(name, [])) for name in keys
+        )
 
     def access(self, dataset_id: str) -> DataboxAccess:
         """Return what a solution needs to reach this account and ``dataset_id``."""
@@ -158,6 +258,9 @@ class DataboxMock:
     def new_push_id(self) -> str:
         return f"{self._rng.getrandbits(128):032x}"
 
+    def new_request_id(self) -> str:
+        return str(uuid.UUID(int=self._request_rng.getrandbits(128), version=4))
+
     # -- server internals ------------------------------------------------------
 
     async def _open_listener(self) -> None:
@@ -203,11 +306,11 @@ class DataboxMock:
         request[ARRIVAL_MS] = self.clock.epoch_ms + round(arrival_s * 1000)
         response: web.StreamResponse
         if self._outage == "503":
-            response = _error(
+            response = self._error(
                 request, 503, "service_unavailable", "Service Unavailable"
             )
         elif body is None or len(body) > limit:
-            response = _too_large(request)
+            response = self._too_large(request)
         else:
             response = await self._dispatch(request, handler)
 
@@ -235,22 +338,32 @@ class DataboxMock:
             return await handler(request)
         except web.HTTPException as exc:
             code = exc.reason.lower().replace(" ", "_")
-            return _error(request, exc.status, code, exc.reason)
+            return self._error(request, exc.status, code, exc.reason)
         except Exception:
             logger.exception(
                 "mock Databox failed on %s %s", request.method, request.path
             )
-            return _error(request, 500, "internal_error", "Internal Server Error")
+            message = (
+                "Internal Server Error"
+                if request.path.startswith(_INGEST_PREFIX)
+                else _INTERNAL_ERROR
+            )
+            return self._error(request, 500, "internal_error", message)
 
+    def _error(
+        self, request: web.Request, status: int, code: str, message: str
+    ) -> web.Response:
+        """Build an error response in the shape of the API that the path belongs to."""
+        if request.path.startswith(_INGEST_PREFIX):
+            error_type = "server" if status >= 500 else "request"
+            return ingest_error(
+                self.new_request_id(), status, code, message, error_type
+            )
+        return push_error(status, message)
 
-def _error(request: web.Request, status: int, code: str, message: str) -> web.Response:
-    """Answer an error in the shape of the API the path belongs to."""
-    if request.path.startswith(_INGEST_PREFIX):
-        return ingest_error(
-            status, code, message, "server" if status >= 500 else "request"
-        )
-    return push_error(status, message)
-
-
-def _too_large(request: web.Request) -> web.Response:
-    return _error(request, 413, "REQUEST_ENTITY_TOO_LARGE", "REQUEST_ENTITY_TOO_LARGE")
+    def _too_large(self, request: web.Request) -> web.Response:
+        if request.path.startswith(_INGEST_PREFIX):
+            return self._error(
+                request, 413, "REQUEST_ENTITY_TOO_LARGE", "REQUEST_ENTITY_TOO_LARGE"
+            )
+        return push_too_large(self.config.payload_limit_bytes)

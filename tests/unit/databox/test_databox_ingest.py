@@ -91,7 +91,9 @@ def test_101_records_get_400_with_the_exact_body(serve: Serve) -> None:
 
     answer, mock = serve(scenario)
     assert answer.status_code == 400
-    assert answer.json() == {
+    body = answer.json()
+    assert isinstance(body.pop("requestId"), str)
+    assert body == {
         "status": "error",
         "errors": [
             {
@@ -181,9 +183,21 @@ def test_eleventh_ingestion_in_one_second_gets_429(serve: Serve) -> None:
     assert len(mock.writes) == 10
 
 
+def test_accepted_ingestion_body_follows_the_docs(serve: Serve) -> None:
+    async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
+        dataset = mock.create_dataset("hubspot_companies", ["id"])
+        return await _ingest(client, dataset.id, [{"id": "1"}])
+
+    body = serve(scenario).json()
+    assert set(body) == {"requestId", "status", "ingestionId", "message"}
+    assert body["status"] == "success"
+    assert body["message"] == "Data ingestion request accepted"
+
+
 def test_ingestion_status_reports_completed(serve: Serve) -> None:
     async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
         dataset = mock.create_dataset("hubspot_companies", ["id"])
+        await _ingest(client, dataset.id, [{"id": "1"}])
         answer = await _ingest(client, dataset.id, [{"id": "1"}, {"id": "2"}])
         ingestion_id = answer.json()["ingestionId"]
         return await client.get(
@@ -191,8 +205,65 @@ def test_ingestion_status_reports_completed(serve: Serve) -> None:
         )
 
     status = serve(scenario).json()
-    assert status["status"] == "completed"
+    assert status["status"] == "success"
+    assert status["ingestionStatus"] == "completed"
     assert status["recordsIngested"] == 2
+    counts = status["metrics"]["ingestionMetrics"]
+    assert counts["receivedRecordsCount"] == 2
+    assert counts["appendedRecordsCount"] == 1
+    assert counts["overwrittenRecordsCount"] == 1
+    assert status["metrics"]["datasetMetrics"]["totalDatasetRecordsCount"] == 2
+
+
+def test_ingestion_processing_until_delay_passes(serve: Serve) -> None:
+    async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
+        dataset = mock.create_dataset("hubspot_companies", ["id"])
+        answer = await _ingest(client, dataset.id, [{"id": "1"}])
+        path = f"/v1/datasets/{dataset.id}/ingestions/{answer.json()['ingestionId']}"
+        early = (await client.get(path, headers=KEY)).json()
+        rows_early = dict(dataset.rows)
+        writes_early = len(mock.writes)
+        await asyncio.sleep(5)
+        late = (await client.get(path, headers=KEY)).json()
+        return early, rows_early, writes_early, late, dataset, mock
+
+    early, rows_early, writes_early, late, dataset, mock = serve(
+        scenario, ingest_processing_s=4.0, response_latency_s=0.0
+    )
+    assert early["ingestionStatus"] == "processing"
+    assert early["recordsIngested"] == 0
+    assert rows_early == {}
+    assert writes_early == 0
+    assert late["ingestionStatus"] == "completed"
+    assert late["recordsIngested"] == 1
+    assert dataset.rows == {("1",): {"id": "1"}}
+    assert mock.writes[0].arrival_s == pytest.approx(0.0)
+    assert mock.writes[0].visible_s == pytest.approx(4.0)
+
+
+def test_no_delay_rows_visible_on_arrival(serve: Serve) -> None:
+    async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
+        dataset = mock.create_dataset("hubspot_companies", ["id"])
+        await asyncio.sleep(2)
+        await _ingest(client, dataset.id, [{"id": "1"}])
+        return mock.writes[0]
+
+    write = serve(scenario)
+    assert write.visible_s == pytest.approx(2.0)
+    assert write.visible_s == write.arrival_s
+
+
+def test_ingestions_are_listed_with_their_status(serve: Serve) -> None:
+    async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
+        dataset = mock.create_dataset("hubspot_companies", ["id"])
+        answer = await _ingest(client, dataset.id, [{"id": "1"}])
+        listed = await client.get(f"/v1/datasets/{dataset.id}/ingestions", headers=KEY)
+        return answer.json()["ingestionId"], listed.json()
+
+    ingestion_id, listed = serve(scenario)
+    assert listed["pagination"]["totalItems"] == 1
+    assert listed["ingestions"][0]["ingestionId"] == ingestion_id
+    assert listed["ingestions"][0]["status"] == "completed"
 
 
 def test_unknown_ingestion_gets_404(serve: Serve) -> None:
@@ -218,8 +289,26 @@ def test_dataset_created_over_http_accepts_records(serve: Serve) -> None:
 
     created, dataset = serve(scenario)
     assert created.status_code == 201
+    assert created.json()["status"] == "success"
+    assert created.json()["title"] == "companies"
     assert dataset.primary_keys == ["id"]
     assert dataset.row_count == 1
+
+
+def test_null_primary_keys_append_rows(serve: Serve) -> None:
+    async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
+        created = await client.post(
+            "/v1/datasets", json={"title": "events", "primaryKeys": None}, headers=KEY
+        )
+        dataset_id = created.json()["id"]
+        await _ingest(client, dataset_id, [{"id": "1"}])
+        await _ingest(client, dataset_id, [{"id": "1"}])
+        return created, mock.datasets[dataset_id]
+
+    created, dataset = serve(scenario)
+    assert created.status_code == 201
+    assert dataset.primary_keys == []
+    assert dataset.row_count == 2
 
 
 def test_same_seed_gives_the_same_ids(serve: Serve) -> None:
@@ -249,3 +338,18 @@ def test_call_log_labels_the_route_template(serve: Serve) -> None:
         return mock.calls[0]
 
     assert serve(scenario).endpoint == "POST /v1/datasets/{id}/data"
+
+
+def test_ingestion_over_payload_limit_gets_413(serve: Serve) -> None:
+    async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
+        dataset = mock.create_dataset("hubspot_companies", ["id"])
+        records = [{"id": str(i), "notes": "x" * 100} for i in range(20)]
+        answer = await _ingest(client, dataset.id, records)
+        return answer, mock
+
+    answer, mock = serve(scenario, payload_limit_bytes=1_024)
+    assert answer.status_code == 413
+    body = answer.json()
+    assert body["status"] == "error"
+    assert body["errors"][0]["code"] == "REQUEST_ENTITY_TOO_LARGE"
+    assert mock.writes == []

@@ -15,6 +15,9 @@ def test_defaults_follow_the_documented_limits() -> None:
     assert config.push_rate_per_s == 10
     assert config.payload_limit_bytes == 1_000_000
     assert config.max_records_per_ingest == 100
+    assert config.ingest_processing_s == 0
+    assert config.latest_value_metrics == frozenset()
+    assert config.upsert is True
 
 
 @pytest.mark.parametrize(
@@ -30,6 +33,16 @@ def test_defaults_follow_the_documented_limits() -> None:
         ("payload_limit_bytes", 10, r"payload_limit_bytes=10: .*\[1024, 100000000\]"),
         ("max_records_per_ingest", 0, r"max_records_per_ingest=0: .*\[1, 100000\]"),
         ("response_latency_s", -1, r"response_latency_s=-1: .*\[0, 60\]"),
+        (
+            "ingest_processing_s",
+            -0.5,
+            r"ingest_processing_s=-0.5: .*\[0, 86400\]",
+        ),
+        (
+            "latest_value_metrics",
+            ["companies"],
+            r"latest_value_metrics=\['companies'\]: must be a frozenset",
+        ),
         ("upsert", "yes", "upsert='yes'"),
         ("seed", 1.5, "seed=1.5"),
     ],

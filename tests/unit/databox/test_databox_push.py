@@ -15,6 +15,7 @@ from pytest_syncbench.databox.server import DataboxMock
 
 Serve = Callable[..., Any]  # the conftest fixture
 TOKEN = "push-token-0001"  # DataboxConfig's default push token
+JSON_TYPE = {"Content-Type": "application/json"}
 
 
 def _auth(token: str = TOKEN, password: str = "") -> dict[str, str]:
@@ -89,17 +90,17 @@ def test_repeated_push_adds_a_second_data_point(serve: Serve) -> None:
 
 
 @pytest.mark.parametrize(
-    "headers",
+    ("headers", "message"),
     [
-        {},
-        _auth(token="wrong-token"),
-        _auth(password="secret"),
-        {"Authorization": "Bearer push-token-0001"},
+        ({}, "Unauthorized - Token not provided!"),
+        (_auth(token="wrong-token"), "Invalid token"),
+        (_auth(password="secret"), "Invalid token"),
+        ({"Authorization": "Bearer push-token-0001"}, "Invalid token"),
     ],
     ids=["missing", "wrong-token", "non-empty-password", "not-basic"],
 )
 def test_bad_credentials_get_401_and_store_nothing(
-    serve: Serve, headers: dict[str, str]
+    serve: Serve, headers: dict[str, str], message: str
 ) -> None:
     async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
         answer = await client.post(
@@ -109,7 +110,7 @@ def test_bad_credentials_get_401_and_store_nothing(
 
     answer, mock = serve(scenario)
     assert answer.status_code == 401
-    assert answer.json() == {"status": "error", "message": "Unauthorized"}
+    assert answer.json() == {"status": "Unauthorized", "message": message}
     assert mock.writes == []
 
 
@@ -123,7 +124,10 @@ def test_eleventh_push_in_one_second_gets_429(serve: Serve) -> None:
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [200] * 10 + [429]
     rejected = next(answer for answer in answers if answer.status_code == 429)
-    assert rejected.json() == {"status": "error", "message": "Too many requests"}
+    assert rejected.json() == {
+        "status": "Too Many Requests",
+        "message": "Too many requests. 10/sec is allowed",
+    }
     assert len(mock.writes) == 10
     assert len(mock.data_points["companies"]) == 10
 
@@ -146,8 +150,31 @@ def test_payload_over_the_limit_gets_413(serve: Serve) -> None:
 
     answer, mock = serve(scenario, payload_limit_bytes=2_000)
     assert answer.status_code == 413
-    assert answer.json()["message"] == "REQUEST_ENTITY_TOO_LARGE"
+    body = answer.json()
+    assert body["status"] == "REQUEST_ENTITY_TOO_LARGE"
+    assert "maximum size restriction (2kB)" in body["message"]
+    assert body["id"] is None
     assert mock.writes == []
+
+
+@pytest.mark.parametrize("limit", [500_000, 1_000_000], ids=["older", "newer"])
+def test_payload_limit_knob_sets_threshold(serve: Serve, limit: int) -> None:
+    async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
+        frame = b'[{"key":"companies","value":1,"unit":"%s"}]'
+        fits = frame % (b"x" * (limit - len(frame) + 2))
+        answers = []
+        for body in (fits, fits[:-3] + b'x"}]'):
+            answers.append(
+                await client.post(
+                    "/data", content=body, headers={**_auth(), **JSON_TYPE}
+                )
+            )
+            await asyncio.sleep(1)
+        return answers
+
+    at_limit, over_limit = serve(scenario, payload_limit_bytes=limit)
+    assert at_limit.status_code == 200
+    assert over_limit.status_code == 413
 
 
 def test_chunked_payload_over_the_limit_gets_413(serve: Serve) -> None:
@@ -171,7 +198,9 @@ def test_payload_at_the_limit_is_accepted(serve: Serve) -> None:
         frame = b'[{"key":"companies","value":1,"unit":"%s"}]'
         body = frame % (b"x" * (2_048 - len(frame) + 2))
         assert len(body) == 2_048
-        return await client.post("/data", content=body, headers=_auth())
+        return await client.post(
+            "/data", content=body, headers={**_auth(), **JSON_TYPE}
+        )
 
     assert serve(scenario, payload_limit_bytes=2_048).status_code == 200
 
@@ -188,8 +217,8 @@ def test_partial_failure_stores_the_good_items_and_warns(serve: Serve) -> None:
 
     answer, mock = serve(scenario)
     assert answer.status_code == 200
-    message = answer.json()["message"]
-    assert message == "Warning: some items not inserted (OK: 1, FAILED: 2)"
+    status = answer.json()["status"]
+    assert status == "Warning: some items not inserted (OK: 1, FAILED: 2)"
     assert len(mock.data_points["companies"]) == 1
 
 
@@ -202,17 +231,85 @@ def test_partial_failure_stores_the_good_items_and_warns(serve: Serve) -> None:
         {"key": "companies", "value": 10**16},
         {"key": "companies", "value": 1, "date": "yesterday"},
         {"key": "companies", "value": 1, "attributes": {"industry": "x"}},
+        {"key": "companies"},
+        {
+            "key": "companies",
+            "value": 1,
+            "periodFrom": "2026-01-02T00:00:00Z",
+            "periodTo": "2026-01-01T00:00:00Z",
+        },
     ],
-    ids=["key", "string-value", "bool-value", "17-digits", "date", "attributes"],
+    ids=[
+        "key",
+        "string-value",
+        "bool-value",
+        "17-digits",
+        "date",
+        "attributes",
+        "no-value",
+        "period-reversed",
+    ],
 )
-def test_invalid_item_alone_gets_400(serve: Serve, item: dict[str, Any]) -> None:
+def test_invalid_item_alone_is_not_inserted(serve: Serve, item: dict[str, Any]) -> None:
     async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
         answer = await _push(client, [item])
         return answer, mock
 
     answer, mock = serve(scenario)
+    assert answer.status_code == 200
+    status = answer.json()["status"]
+    assert status == "Warning: some items not inserted (OK: 0, FAILED: 1)"
+    assert mock.writes == []
+    assert mock.data_points == {}
+
+
+def test_period_is_stored_with_the_point(serve: Serve) -> None:
+    item = {
+        "key": "mrr",
+        "value": 7,
+        "periodFrom": "2026-01-01T00:00:00Z",
+        "periodTo": "2026-01-31T23:59:59Z",
+    }
+
+    async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
+        await _push(client, [item])
+        return mock.data_points["mrr"][0]
+
+    point = serve(scenario)
+    assert point.period_from_ms == parse_iso_ms("2026-01-01T00:00:00Z")
+    assert point.period_to_ms == parse_iso_ms("2026-01-31T23:59:59Z")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/vnd.databox.v2+json",
+        "application/json; charset=utf-8",
+    ],
+)
+def test_json_content_types_are_accepted(serve: Serve, content_type: str) -> None:
+    async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
+        headers = {**_auth(), "Content-Type": content_type}
+        body = b'[{"key":"companies","value":1}]'
+        return await client.post("/data", content=body, headers=headers)
+
+    assert serve(scenario).status_code == 200
+
+
+def test_other_content_type_gets_400(serve: Serve) -> None:
+    async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
+        headers = {**_auth(), "Content-Type": "text/plain"}
+        body = b'[{"key":"companies","value":1}]'
+        answer = await client.post("/data", content=body, headers=headers)
+        return answer, mock
+
+    answer, mock = serve(scenario)
     assert answer.status_code == 400
-    assert answer.json()["status"] == "error"
+    assert answer.json() == {
+        "status": "Bad Request",
+        "message": "Bad request - Content-Type should be application/json!",
+    }
     assert mock.writes == []
 
 
@@ -240,9 +337,16 @@ def test_body_that_is_not_an_array_gets_400(serve: Serve) -> None:
 
 def test_invalid_json_gets_400(serve: Serve) -> None:
     async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
-        return await client.post("/data", content=b"[{", headers=_auth())
+        return await client.post(
+            "/data", content=b"[{", headers={**_auth(), **JSON_TYPE}
+        )
 
-    assert serve(scenario).json() == {"status": "error", "message": "Invalid JSON"}
+    answer = serve(scenario)
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "status": "Bad Request",
+        "message": "Bad request - Invalid JSON",
+    }
 
 
 def test_legacy_shape_stores_metric_and_dimensions(serve: Serve) -> None:
@@ -267,7 +371,12 @@ def test_legacy_body_not_wrapped_in_data_gets_400(serve: Serve) -> None:
     async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
         return await client.post("/", json=[{"$companies": 5}], headers=_auth())
 
-    assert serve(scenario).status_code == 400
+    answer = serve(scenario)
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "status": "Bad Request",
+        "message": "Validation error - Metric data should be wrapped into 'data' item",
+    }
 
 
 def test_ping_answers_ok_to_the_push_token(serve: Serve) -> None:
@@ -316,3 +425,19 @@ def test_answer_takes_the_configured_latency(serve: Serve) -> None:
         return mock.clock.now()
 
     assert serve(scenario, response_latency_s=0.25) == pytest.approx(0.25)
+
+
+def test_unhandled_failure_gets_500(serve: Serve) -> None:
+    async def scenario(mock: DataboxMock, client: httpx.AsyncClient) -> Any:
+        def fail() -> str:
+            raise RuntimeError("push id generator failed")
+
+        mock.new_push_id = fail  # type: ignore[method-assign]
+        return await _push(client, [{"key": "companies", "value": 1}])
+
+    answer = serve(scenario)
+    assert answer.status_code == 500
+    assert answer.json() == {
+        "status": "Internal Server Error",
+        "message": "An unhandled exception occurred while processing your request!",
+    }
