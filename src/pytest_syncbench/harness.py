@@ -290,10 +290,11 @@ class _Run:
             if self.delivers is Delivery.AGGREGATES:
                 if write.kind == "push":
                     self.tracker.on_aggregates(
-                        write.arrival_s, [p.date_ms for p in write.items]
+                        write.visible_s, [p.date_ms for p in write.items]
                     )
             elif write.kind == "ingest":
-                self.tracker.on_rows(write.arrival_s, write.rows)
+                # Ingested rows become readable once Databox has processed them.
+                self.tracker.on_rows(write.visible_s, write.rows)
         self._writes_seen = len(writes)
 
     def _redis(self) -> redis.asyncio.Redis:
@@ -324,13 +325,17 @@ class _Run:
     def _consistency(self) -> Consistency:
         assert self.databox is not None
         if self.delivers is Delivery.AGGREGATES:
-            return from_undelivered(self.tracker.unresolved_changes())
+            result = from_undelivered(self.tracker.unresolved_changes())
+            result.duplicated = self.databox.repeated_points()
+            return result
         dataset = next(iter(self.databox.datasets.values()))
         rows = {
             str(key[0]) if isinstance(key, tuple) else str(key): row
             for key, row in dataset.rows.items()
         }
-        return compare_rows(self.store, rows, SYNCED_PROPERTIES)
+        result = compare_rows(self.store, rows, SYNCED_PROPERTIES)
+        result.duplicated = dataset.row_count - len(dataset.rows)
+        return result
 
     def outcome(
         self, cpu: dict[str, float], rss: PeakRss, wall_s: float

@@ -15,6 +15,7 @@ COLUMNS = (
     ("missing", ">"),
     ("stale", ">"),
     ("ghost", ">"),
+    ("dup", ">"),
     ("lost", ">"),
     ("CPU s", ">"),
     ("sim s", ">"),
@@ -42,6 +43,7 @@ def row(info: dict[str, Any]) -> list[str]:
         f"{consistency['missing']:,}",
         f"{consistency['stale']:,}",
         f"{consistency['ghost']:,}",
+        f"{consistency.get('duplicated', 0):,}",
         f"{info['data_loss']:,}",
         f"{info['cpu_s']:.2f}",
         _seconds(info["simulated_s"]),
@@ -66,6 +68,6 @@ def format_summary(results: list[dict[str, Any]]) -> list[str]:
     lines += [line(r) for r in body]
     lines.append(
         "latency: simulated seconds from a change in HubSpot to its visibility in Databox; "
-        "lost: changes never delivered; CPU s: the solution's own tasks"
+        "dup: data stored twice; lost: changes never delivered; CPU s: the solution's own tasks"
     )
     return lines

@@ -3,11 +3,13 @@
 For records: every company the source has ever held is compared with its destination row.
 ``missing``: live in the source, absent from the destination or marked deleted there.
 ``stale``: present in both, but some synced property differs from the source's value.
-``ghost``: deleted in the source (or never in it), but live in the destination.
+``ghost``: deleted in the source (or never in it), but live in the destination. A company
+merged into another counts as deleted: its row must be marked deleted, and the survivor's
+row must hold the survivor's values.
 
 For aggregates there are no rows to compare, so the same three counts are derived from the
 changes the latest aggregate does not yet include: creations (missing), edits (stale, one per
-company) and deletions (ghost).
+company) and deletions or merges (ghost, for the merged-away company).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pytest_syncbench.hubspot.store import Change, ChangeKind, Store
-from pytest_syncbench.metrics.delivery import ARCHIVED, row_value
+from pytest_syncbench.metrics.delivery import ARCHIVED, DELETIONS, row_value
 
 
 @dataclass(slots=True)
@@ -25,10 +27,14 @@ class Consistency:
     missing: int = 0
     stale: int = 0
     ghost: int = 0
+    # Data stored twice for one fact: data points repeating the date and attributes of
+    # an earlier point of the same metric (Databox sums them, so the figure is counted
+    # twice), or rows of a dataset beyond one per primary key.
+    duplicated: int = 0
 
     @property
     def consistent(self) -> bool:
-        return self.missing == self.stale == self.ghost == 0
+        return self.missing == self.stale == self.ghost == self.duplicated == 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -67,7 +73,7 @@ def from_undelivered(changes: Iterable[Change]) -> Consistency:
     for change in changes:
         if change.kind is ChangeKind.CREATE:
             result.missing += 1
-        elif change.kind is ChangeKind.ARCHIVE:
+        elif change.kind in DELETIONS:
             result.ghost += 1
         elif change.company_id not in edited:
             edited.add(change.company_id)

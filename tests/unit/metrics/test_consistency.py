@@ -71,3 +71,36 @@ def test_undelivered_changes_counted_by_kind():
     assert result.missing == 1
     assert result.stale == 1
     assert result.ghost == 1
+
+
+def _merged_store():
+    store = _store()
+    store.companies[2].archived = True
+    store.companies[2].merged_into = 1
+    store.companies[1].properties["hs_merged_object_ids"] = "2"
+    return store
+
+
+def test_merged_away_company_must_be_deleted_downstream():
+    store = _merged_store()
+    rows = {str(i): _row(store, i) for i in store.companies}
+
+    lingering = compare_rows(store, rows, SYNCED_PROPERTIES)
+
+    assert (lingering.missing, lingering.stale, lingering.ghost) == (0, 0, 1)
+
+    rows["2"] = {"id": "2", "archived": "true"}
+    assert compare_rows(store, rows, SYNCED_PROPERTIES).consistent
+    del rows["2"]
+    assert compare_rows(store, rows, SYNCED_PROPERTIES).consistent
+
+
+def test_undelivered_merge_counts_as_ghost_and_survivor_as_stale():
+    changes = [
+        Change(0, 2, ChangeKind.MERGE, 0, {}, merged_into=1),
+        Change(1, 1, ChangeKind.UPDATE, 0, {"hs_merged_object_ids": "2"}),
+    ]
+
+    result = from_undelivered(changes)
+
+    assert (result.missing, result.stale, result.ghost) == (0, 1, 1)
