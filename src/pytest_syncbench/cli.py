@@ -14,8 +14,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     from pytest_syncbench import compare, standalone
+    from pytest_syncbench.report import command as report
 
     compare.add_parser(commands)
+    report.add_parser(commands)
     standalone.add_parser(commands)
     return parser
 

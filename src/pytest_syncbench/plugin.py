@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from pytest_syncbench import registry
+from pytest_syncbench.gates import GateSetup, configure_gates, evaluate_gates
 from pytest_syncbench.harness import CaseOutcome, CaseSetup, run_case
 from pytest_syncbench.options import parse_seed, parse_solutions
 from pytest_syncbench.results import EXTRA_INFO_KEY, extra_info
@@ -26,6 +27,8 @@ CASE_FIXTURE = "syncbench_case"
 _RESULTS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 _SOLUTIONS_KEY = pytest.StashKey[list[str]]()
 _REGISTRY_KEY = pytest.StashKey[dict[str, Any]]()
+_GATES_KEY = pytest.StashKey[GateSetup | None]()
+_GATE_LINES_KEY = pytest.StashKey[list[str]]()
 SKIP_REASON = "scenario tests run only with --syncbench"
 # pytest-benchmark's default for --benchmark-storage (5.x).
 DEFAULT_BENCHMARK_STORAGE = "file://./.benchmarks"
@@ -72,6 +75,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="professional",
         help="HubSpot rate-limit tier of the mock account. Default: %(default)s.",
     )
+    group.addoption(
+        "--syncbench-baseline",
+        default=None,
+        metavar="FILE",
+        help="pytest-benchmark JSON of an earlier --syncbench run to compare this run's "
+        "cases with at the end; a --syncbench-fail gate that trips makes the run exit 1.",
+    )
+    group.addoption(
+        "--syncbench-fail",
+        action="append",
+        default=[],
+        metavar="METRIC:+N%",
+        help="Fail the run when METRIC (a dotted path into extra_info['syncbench'], such "
+        "as api_calls.total) rises by more than N percent (+N%%) or N units (+N) against "
+        "--syncbench-baseline; -N%% and -N gate a drop. Repeatable; the same gates as "
+        "syncbench compare --fail.",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -93,6 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except ValueError as exc:
         raise pytest.UsageError(f"--syncbench-solutions: {exc}") from None
+    config.stash[_GATES_KEY] = configure_gates(config)
     if config.getoption("syncbench"):
         _configure_storage(config)
 
@@ -235,18 +256,32 @@ def _progress_writer(config: pytest.Config, label: str) -> Any:
     return write
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    setup = session.config.stash.get(_GATES_KEY, None)
+    if setup is None:
+        return
+    status, lines = evaluate_gates(setup, session.config.stash.get(_RESULTS_KEY, []))
+    session.config.stash[_GATE_LINES_KEY] = lines
+    if status and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 # Before pytest-benchmark's own summary, which raises when a --benchmark-compare-fail gate
 # trips and would otherwise cut this table from exactly the run that needs it.
 @pytest.hookimpl(tryfirst=True)
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     results = config.stash.get(_RESULTS_KEY, [])
-    if not results:
-        return
-    terminalreporter.section("syncbench summary")
-    for line in format_summary(results):
-        terminalreporter.write_line(line)
-    if config.getoption("benchmark_disable", False):
-        terminalreporter.write_line(
-            "--benchmark-disable: these results were not saved and no JSON was written; "
-            "drop the option to keep them."
-        )
+    if results:
+        terminalreporter.section("syncbench summary")
+        for line in format_summary(results):
+            terminalreporter.write_line(line)
+        if config.getoption("benchmark_disable", False):
+            terminalreporter.write_line(
+                "--benchmark-disable: these results were not saved and no JSON was "
+                "written; drop the option to keep them."
+            )
+    gate_lines = config.stash.get(_GATE_LINES_KEY, [])
+    if gate_lines:
+        terminalreporter.section("syncbench gates")
+        for line in gate_lines:
+            terminalreporter.write_line(line)

@@ -1,0 +1,119 @@
+"""The ``syncbench report`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from pytest_syncbench.report.load import ReportError
+from pytest_syncbench.report.prices import PriceError
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ReportError(f"{output}: cannot write the report ({error})") from None
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def _render(args: argparse.Namespace) -> str:
+    from pytest_syncbench.report.build import build_report
+    from pytest_syncbench.report.html import render_html
+    from pytest_syncbench.report.load import load_results
+    from pytest_syncbench.report.markdown import render_markdown
+    from pytest_syncbench.report.prices import load_prices
+    from pytest_syncbench.report.trends import render_trends
+
+    if args.trend is not None:
+        if args.results:
+            raise ReportError(
+                "--trend reads a storage folder; pass either results files or --trend DIR"
+            )
+        return render_trends(args.trend, args.format)
+    prices = load_prices(args.prices)
+    report = build_report(load_results(args.results), prices)
+    if args.format == "markdown":
+        return render_markdown(report)
+    return render_html(report)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.print_prices:
+        from pytest_syncbench.report.prices import default_text
+
+        sys.stdout.write(default_text())
+        return 0
+    output = args.output
+    if output is None and args.format == "html":
+        output = Path("report.html")
+    try:
+        text = _render(args)
+        _write(text, output)
+    except (ReportError, PriceError) as error:
+        print(f"syncbench report: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def add_parser(commands: Any) -> None:
+    """Add the ``report`` command to the ``syncbench`` subcommands."""
+    parser = commands.add_parser(
+        "report",
+        help="write an HTML dashboard or Markdown summary of saved runs",
+        description=(
+            "Answer the benchmark's five questions (API calls, latency, scale, failures, "
+            "cost) from pytest-benchmark JSON files of pytest --syncbench runs, with "
+            "rankings, trade-offs, plots, costs and provenance. Exit 2 on unusable input."
+        ),
+    )
+    parser.add_argument(
+        "results",
+        type=Path,
+        nargs="*",
+        metavar="RESULTS.json",
+        help="results files; the first one's scale is the report's scale, and scale "
+        "cases of other scales add points to the scale sweep",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="where to write the report (default: report.html for HTML, standard "
+        "output for Markdown)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=["html", "markdown"],
+        default="html",
+        help="html: the offline dashboard; markdown: a summary short enough for a "
+        "pull-request comment. Default: %(default)s.",
+    )
+    parser.add_argument(
+        "--prices",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="TOML price file whose keys replace the defaults (see --print-prices)",
+    )
+    parser.add_argument(
+        "--print-prices",
+        action="store_true",
+        help="print the default price file, with the source of every price, and exit",
+    )
+    parser.add_argument(
+        "--trend",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="plot the headline metrics of every run saved in a pytest-benchmark "
+        "storage folder (such as .benchmarks/default) in date order",
+    )
+    parser.set_defaults(run=run)

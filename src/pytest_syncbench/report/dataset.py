@@ -1,0 +1,144 @@
+"""The cases a report is built from, gathered from one or more results files.
+
+The scale of the first file's first case is the report's scale: cases at that scale from
+every file answer the questions, and a later file's case replaces an earlier one of the
+same scenario and solution. Cases of the ``scale`` scenario at any scale also form the
+scale sweep, which needs at least two company counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_syncbench.report.figures import Num, source
+from pytest_syncbench.report.load import Case, ResultsFile
+from pytest_syncbench.scenarios import SCENARIO_NAMES
+
+SOLUTION_ORDER = ("direct-polling", "webhook-sync", "hybrid-cdc", "native-integration")
+SWEEP_SCENARIO = "scale"
+
+
+@dataclass
+class Dataset:
+    """The cases of a report, in scenario and solution order."""
+
+    files: list[ResultsFile]
+    scale: str
+    cases: dict[tuple[str, str], Case]
+    scenarios: list[str]
+    solutions: list[str]
+    sweep: list[Case]
+    notes: list[str] = field(default_factory=list)
+
+    def case(self, scenario: str, solution: str) -> Case | None:
+        return self.cases.get((scenario, solution))
+
+    def document(self, file: int) -> dict[str, Any]:
+        return self.files[file].document
+
+
+def _order(names: set[str], preferred: tuple[str, ...]) -> list[str]:
+    known = [n for n in preferred if n in names]
+    return known + sorted(names - set(preferred))
+
+
+def build_dataset(files: list[ResultsFile]) -> Dataset:
+    scale = files[0].cases[0].scale
+    cases: dict[tuple[str, str], Case] = {}
+    notes = []
+    sweep: dict[tuple[str, int], Case] = {}
+    for results in files:
+        for case in results.cases:
+            key = (case.scenario, case.solution)
+            if case.scenario == SWEEP_SCENARIO:
+                sweep[(case.solution, int(case.info.get("companies") or 0))] = case
+            if case.scale != scale:
+                continue
+            if key in cases:
+                notes.append(
+                    f"{case.scenario}/{case.solution} appears more than once at scale "
+                    f"{scale}; the report uses the one in {results.path}"
+                )
+            cases[key] = case
+    other = sorted({c.scale for r in files for c in r.cases} - {scale})
+    if other:
+        notes.append(
+            f"cases at scale {', '.join(other)} only add points to the scale sweep; "
+            f"the questions are answered at scale {scale}"
+        )
+    scenarios = _order({k[0] for k in cases}, SCENARIO_NAMES)
+    solutions = _order({k[1] for k in cases}, SOLUTION_ORDER)
+    ordered_sweep = sorted(
+        sweep.values(),
+        key=lambda c: (
+            solutions.index(c.solution) if c.solution in solutions else 99,
+            c.info.get("companies") or 0,
+        ),
+    )
+    return Dataset(files, scale, cases, scenarios, solutions, ordered_sweep, notes)
+
+
+def field_value(info: dict[str, Any], field_path: str) -> Any:
+    value: Any = info
+    for part in field_path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def num(case: Case, field_path: str, unit: str = "") -> Num:
+    """Return the field of a case as a number that names its JSON path."""
+    value = field_value(case.info, field_path)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        value = None
+    return Num(value, (source(case.file, case.path(field_path)),), "value", unit)
+
+
+def _combined_op(name: str, first: Num, second: Num) -> str:
+    """Name an operation on two numbers; ``reduction_pct:diff,diff`` when they are derived.
+
+    Each operand after the colon consumes its own sources in order: ``value`` one,
+    ``diff`` two.
+    """
+    if first.op == "value" and second.op == "value":
+        return name
+    return f"{name}:{first.op},{second.op}"
+
+
+def reduction(new: Num, base: Num) -> Num:
+    """Return how many percent ``new`` is below ``base``."""
+    op = _combined_op("reduction_pct", new, base)
+    if new.value is None or not base.value:
+        return Num(None, new.sources + base.sources, op, "%")
+    value = round(100 * (1 - new.value / base.value), 1)
+    return Num(value, new.sources + base.sources, op, "%")
+
+
+def ratio(top: Num, bottom: Num, unit: str = "×") -> Num:
+    op = _combined_op("ratio", top, bottom)
+    if top.value is None or not bottom.value:
+        return Num(None, top.sources + bottom.sources, op, unit)
+    return Num(
+        round(top.value / bottom.value, 1), top.sources + bottom.sources, op, unit
+    )
+
+
+def total(nums: list[Num], unit: str = "") -> Num:
+    values = [n.value for n in nums if n.value is not None]
+    sources = tuple(s for n in nums for s in n.sources)
+    value: float | int | None = sum(values) if values else None
+    if isinstance(value, float):
+        value = round(value, 3)
+    return Num(value, sources, "sum", unit)
+
+
+def rank_key(case: Case) -> tuple[Any, ...]:
+    """Order cases: finished before unfinished, then less data loss, lower p95, fewer calls."""
+    info = case.info
+    p95 = (info.get("latency_s") or {}).get("p95")
+    return (
+        info.get("status") != "converged",
+        info.get("data_loss") or 0,
+        p95 if p95 is not None else float("inf"),
+        (info.get("api_calls") or {}).get("total") or 0,
+    )

@@ -1,0 +1,164 @@
+"""Historical trends: each headline metric across the runs saved in a storage folder.
+
+pytest-benchmark saves each run as ``<storage>/<machine>/NNNN_<commit>_<date>.json``.
+Every JSON file under the folder that contains syncbench results is one run; runs are
+ordered by their ``datetime`` field, then by path. Files of other benchmarks are skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+from pytest_syncbench.report.dataset import SOLUTION_ORDER, field_value
+from pytest_syncbench.report.figures import format_value
+from pytest_syncbench.report.html import STYLE
+from pytest_syncbench.report.load import (
+    ReportError,
+    ResultsFile,
+    parse_results,
+    read_json,
+)
+from pytest_syncbench.report.svg import Line, line_chart
+from pytest_syncbench.scenarios import SCENARIO_NAMES
+
+HEADLINE_METRICS = (
+    ("api_calls.total", "HubSpot API calls"),
+    ("latency_s.p95", "p95 latency, simulated s"),
+    ("data_loss", "changes never delivered"),
+    ("throughput_per_min", "changes per simulated minute"),
+    ("cpu_s", "solution CPU seconds"),
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One saved run in the trend, numbered by its place in time order."""
+
+    number: int
+    results: ResultsFile
+
+    @property
+    def label(self) -> str:
+        commit = str(self.results.commit.get("id") or "unknown")[:8]
+        return f"#{self.number} {commit} {self.results.datetime[:19]}"
+
+
+def load_runs(folder: Path) -> list[Run]:
+    if not folder.is_dir():
+        raise ReportError(
+            f"{folder}: not a folder; pass a pytest-benchmark storage folder such as "
+            ".benchmarks/default"
+        )
+    loaded = []
+    for path in sorted(folder.rglob("*.json")):
+        document = read_json(path)
+        try:
+            loaded.append(parse_results(0, path, document))
+        except ReportError:
+            # Runs of other benchmarks may share the storage folder.
+            continue
+    if not loaded:
+        raise ReportError(
+            f"{folder}: no saved run with syncbench results under it; run "
+            "pytest --syncbench (which saves under .benchmarks/<scale>/) first"
+        )
+    loaded.sort(key=lambda r: (r.datetime, str(r.path)))
+    return [Run(n, results) for n, results in enumerate(loaded)]
+
+
+def _groups(runs: list[Run]) -> list[tuple[str, str]]:
+    found = {(c.scenario, c.scale) for r in runs for c in r.results.cases}
+    order = {name: i for i, name in enumerate(SCENARIO_NAMES)}
+    return sorted(found, key=lambda k: (k[1], order.get(k[0], 99), k[0]))
+
+
+def _solutions(runs: list[Run]) -> list[str]:
+    names = {c.solution for r in runs for c in r.results.cases}
+    return [n for n in SOLUTION_ORDER if n in names] + sorted(
+        names - set(SOLUTION_ORDER)
+    )
+
+
+def _value(
+    run: Run, scenario: str, scale: str, solution: str, metric: str
+) -> float | None:
+    for case in run.results.cases:
+        if (case.scenario, case.scale, case.solution) == (scenario, scale, solution):
+            value = field_value(case.info, metric)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return float(value)
+    return None
+
+
+def _charts(runs: list[Run]) -> list[str]:
+    charts = []
+    for scenario, scale in _groups(runs):
+        for metric, label in HEADLINE_METRICS:
+            lines = []
+            for solution in _solutions(runs):
+                values = [_value(r, scenario, scale, solution, metric) for r in runs]
+                if all(v is None for v in values):
+                    continue
+                lines.append(
+                    Line(
+                        solution,
+                        [float(r.number) for r in runs],
+                        values,
+                        f"{metric} of {scenario}/{solution} in each run",
+                    )
+                )
+            if lines:
+                charts.append(
+                    line_chart(
+                        f"trend-{scale}-{scenario}-{metric.replace('.', '-')}",
+                        f"{scenario} ({scale}): {label}",
+                        lines,
+                        "run number",
+                        label,
+                        integer_x=True,
+                    )
+                )
+    return charts
+
+
+def _markdown(runs: list[Run]) -> str:
+    first, last = runs[0], runs[-1]
+    lines = [
+        f"## syncbench trend: {len(runs)} runs, {first.label} to {last.label}",
+        "",
+        "| scenario | solution | " + " | ".join(m for m, _ in HEADLINE_METRICS) + " |",
+        "| --- | --- |" + " --- |" * len(HEADLINE_METRICS),
+    ]
+    for scenario, scale in _groups(runs):
+        for solution in _solutions(runs):
+            cells = []
+            for metric, _ in HEADLINE_METRICS:
+                old = _value(first, scenario, scale, solution, metric)
+                new = _value(last, scenario, scale, solution, metric)
+                cells.append(f"{format_value(old)} -> {format_value(new)}")
+            if any(c != "n/a -> n/a" for c in cells):
+                lines.append(f"| {scenario} | {solution} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render_trends(folder: Path, form: str) -> str:
+    """Render the trend of the runs under ``folder`` as ``html`` or ``markdown``."""
+    runs = load_runs(folder)
+    if form == "markdown":
+        return _markdown(runs)
+    listing = "".join(
+        f"<tr><td>{r.number}</td><td>{escape(str(r.results.commit.get('id', '')))}</td>"
+        f"<td>{escape(r.results.datetime)}</td><td>{escape(str(r.results.path))}</td></tr>"
+        for r in runs
+    )
+    charts = "".join(_charts(runs))
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>syncbench trend</title><style>{STYLE}</style></head><body>"
+        f"<h1>syncbench trend: {len(runs)} saved runs in {escape(str(folder))}</h1>"
+        "<table><thead><tr><th>run</th><th>commit</th><th>saved</th><th>file</th></tr>"
+        f"</thead><tbody>{listing}</tbody></table>"
+        f'<div class="plots">{charts}</div></body></html>\n'
+    )
