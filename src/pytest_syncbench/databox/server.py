@@ -44,7 +44,7 @@ from pytest_syncbench.solution import DataboxAccess
 
 logger = logging.getLogger(__name__)
 
-OutageMode = Literal["refused", "503"]
+OutageMode = Literal["refused", "503", "429"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _INGEST_PREFIX = "/v1/"
@@ -237,10 +237,12 @@ class DataboxMock:
 
         ``"refused"`` closes the listening socket and drops open connections, so new
         connections are refused. ``"503"`` keeps listening but responds to every request
-        with 503 and stores nothing. ``None`` ends either, reopening the same port.
+        with 503 and stores nothing. ``"429"`` answers every request with the API's 429
+        "Too many requests" rejection, as a rate limit storm would, and stores nothing.
+        ``None`` ends any of them, reopening the same port after ``"refused"``.
         """
-        if mode not in ("refused", "503", None):
-            raise ValueError(f"mode={mode!r}: must be 'refused', '503' or None")
+        if mode not in ("refused", "503", "429", None):
+            raise ValueError(f"mode={mode!r}: must be 'refused', '503', '429' or None")
         previous, self._outage = self._outage, mode
         if previous == mode or self._runner is None:
             return
@@ -311,6 +313,8 @@ class DataboxMock:
             )
         elif body is None or len(body) > limit:
             response = self._too_large(request)
+        elif self._outage == "429":
+            response = self._too_many_requests(request)
         else:
             response = await self._dispatch(request, handler)
 
@@ -360,6 +364,19 @@ class DataboxMock:
                 self.new_request_id(), status, code, message, error_type
             )
         return push_error(status, message)
+
+    def _too_many_requests(self, request: web.Request) -> web.Response:
+        """Build the rejection each API sends when its rate limit is exceeded."""
+        if request.path.startswith(_INGEST_PREFIX):
+            return ingest_error(
+                self.new_request_id(),
+                429,
+                "too_many_requests",
+                "Too many requests",
+                "rate_limit",
+            )
+        rate = self.config.push_rate_per_s
+        return push_error(429, f"Too many requests. {rate:g}/sec is allowed")
 
     def _too_large(self, request: web.Request) -> web.Response:
         if request.path.startswith(_INGEST_PREFIX):

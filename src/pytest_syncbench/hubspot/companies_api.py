@@ -44,6 +44,7 @@ from pytest_syncbench.hubspot.objects import (
     property_names,
     split_property_params,
 )
+from pytest_syncbench.hubspot.properties import defined_properties
 from pytest_syncbench.hubspot.store import Company, CompanyNotFound
 
 if TYPE_CHECKING:
@@ -216,7 +217,9 @@ class CompaniesApi:
             raise validation_error(
                 "The create body must be a JSON object with properties."
             )
-        values = string_properties(payload.get("properties", {}))
+        values = string_properties(
+            payload.get("properties", {}), defined_properties(self.mock.config)
+        )
         self.writes.check_unique([(None, values)])
         company = self.mock.store.create(values, source=INTEGRATION)
         names = property_names(values)
@@ -230,7 +233,9 @@ class CompaniesApi:
         store = self.mock.store
         for item in inputs(payload):
             raw_id = input_id(item)
-            values = string_properties(item.get("properties", {}))
+            values = string_properties(
+                item.get("properties", {}), defined_properties(self.mock.config)
+            )
             company_id = parse_company_id(raw_id)
             company = (
                 store.companies.get(company_id) if company_id is not None else None

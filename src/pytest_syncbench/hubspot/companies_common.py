@@ -9,6 +9,7 @@ from aiohttp import web
 
 from pytest_syncbench.clock import iso_ms
 from pytest_syncbench.hubspot.errors import JSON, OBJECT_NOT_FOUND, validation_error
+from pytest_syncbench.hubspot.properties import check_defined
 
 # Batch endpoints take at most 100 inputs (HubSpot objects API docs), and 50 when property
 # histories are asked for.
@@ -47,12 +48,19 @@ def json_body(body: bytes, what: str) -> dict[str, Any]:
     return payload
 
 
-def string_properties(raw: object) -> dict[str, str | None]:
-    """Validate a ``properties`` object of a write; HubSpot stores every value as a string."""
+def string_properties(
+    raw: object, defined: frozenset[str] | None = None
+) -> dict[str, str | None]:
+    """Validate a ``properties`` object of a write; HubSpot stores every value as a string.
+
+    With ``defined``, a property outside it gets HubSpot's 400 PROPERTY_DOESNT_EXIST.
+    """
     if not isinstance(raw, dict):
         raise validation_error(
             "properties must be an object of property names to values."
         )
+    if defined is not None:
+        check_defined(raw, defined)
     values: dict[str, str | None] = {}
     for name, value in raw.items():
         if value is None or isinstance(value, str):

@@ -44,6 +44,7 @@ from pytest_syncbench.hubspot.companies_common import (
 )
 from pytest_syncbench.hubspot.errors import not_found, validation_error
 from pytest_syncbench.hubspot.objects import property_names
+from pytest_syncbench.hubspot.properties import defined_properties
 from pytest_syncbench.hubspot.store import Company, CompanyNotFound
 from pytest_syncbench.hubspot.uniques import UniqueValues
 
@@ -98,7 +99,9 @@ class CompanyWrites:
         else:
             company = self._live(parse_company_id(raw_id))
         payload = json_body(body, "update")
-        values = string_properties(payload.get("properties", {}))
+        values = string_properties(
+            payload.get("properties", {}), defined_properties(self.mock.config)
+        )
         if company is None:
             raise not_found(
                 f"Object not found. objectId are usually numeric. (id {raw_id})"
@@ -122,7 +125,11 @@ class CompanyWrites:
         for item in inputs(payload):
             if not isinstance(item, dict):
                 raise validation_error("Each input must be an object with properties.")
-            creates.append(string_properties(item.get("properties", {})))
+            creates.append(
+                string_properties(
+                    item.get("properties", {}), defined_properties(self.mock.config)
+                )
+            )
         self.check_unique((None, values) for values in creates)
         store = self.mock.store
         results = [
@@ -147,7 +154,9 @@ class CompanyWrites:
                     f"Duplicate IDs found in batch input: [{raw_id}]. IDs must be unique."
                 )
             seen.add((id_property, raw_id))
-            values = string_properties(item.get("properties", {}))
+            values = string_properties(
+                item.get("properties", {}), defined_properties(self.mock.config)
+            )
             if id_property == OBJECT_ID:
                 company = self._live(parse_company_id(raw_id))
                 if company is None:

@@ -107,6 +107,10 @@ class HubSpotConfig:
     # second live company the same value gets 409 CONFLICT, and batch upsert and batch
     # read accept them as idProperty. None by default, as in a new HubSpot account.
     unique_properties: frozenset[str] = frozenset()
+    # Company properties the account defines, besides the unique ones and those HubSpot
+    # maintains; a write that sets any other gets 400 PROPERTY_DOESNT_EXIST. None means
+    # HubSpot's default company properties (hubspot.properties).
+    company_properties: frozenset[str] | None = None
     # How long an archived company can be restored before it is purged: it then leaves the
     # archived=true listing, GET ?archived=true and batch read. HubSpot keeps deleted
     # records for 90 days.
@@ -132,6 +136,10 @@ class HubSpotConfig:
     # HubSpot states that a change can take up to 5 minutes to apply, and 0 applies it at
     # once.
     webhook_settings_delay_s: float = 0.0
+    # Properties whose changes send no company.propertyChange event even to a subscription
+    # for them, as HubSpot does for calculated properties. Their values still change, so
+    # only a read of the company shows the change.
+    unwebhooked_properties: frozenset[str] = frozenset()
 
     access_token: str = "pat-na1-00000000-0000-4000-8000-000000000000"
     portal_id: int = 62_515_535
@@ -203,7 +211,17 @@ class HubSpotConfig:
                     f"invalid unique_properties entry {name!r}: expected a property name "
                     "other than hs_object_id, which is always unique"
                 )
+        if self.company_properties is not None:
+            if isinstance(self.company_properties, str):
+                raise ValueError(
+                    f"invalid company_properties {self.company_properties!r}: expected "
+                    "a set of property names, not one string"
+                )
+            self.company_properties = frozenset(self.company_properties)
         _require_non_negative("archive_retention_s", self.archive_retention_s)
+        self.unwebhooked_properties = _token_set(
+            "unwebhooked_properties", self.unwebhooked_properties
+        )
 
     def _validate_limits_and_auth(self) -> None:
         packs = self.limit_increase_packs

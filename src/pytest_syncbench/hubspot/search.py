@@ -86,6 +86,10 @@ class SearchIndex:
         self._modified: dict[int, int] = {}
         self._archived: set[int] = set()
         self._keys: SortedList = SortedList()
+        # While set, changes committed get this lag instead of config.index_lag_s.
+        self.lag_spike_s: float | None = None
+        # Searchable times (epoch ms) of pending changes committed during a lag spike.
+        self._spiked_ready_ms: dict[int, int] = {}
         store.add_listener(self._on_change)
 
     def close(self) -> None:
@@ -101,6 +105,9 @@ class SearchIndex:
     # -- keeping up with the store -------------------------------------------------------
 
     def _on_change(self, change: Change) -> None:
+        if self.lag_spike_s is not None:
+            ready_ms = change.committed_ms + round(self.lag_spike_s * 1000)
+            self._spiked_ready_ms[change.seq] = ready_ms
         self._pending.append(change)
         self._pending_seqs.add(change.seq)
         company_id = change.company_id
@@ -111,10 +118,20 @@ class SearchIndex:
             self._known_companies += 1
 
     def catch_up(self, now_ms: int) -> None:
-        """Apply every pending change whose lag has passed at ``now_ms``."""
+        """Apply every pending change whose lag has passed at ``now_ms``.
+
+        Changes are applied in commit order, so a change committed after a lag spike
+        waits until the spike's changes are searchable, as behind a backed-up indexer.
+        """
         lag_ms = round(self.config.index_lag_s * 1000)
         pending = self._pending
-        while pending and pending[0].committed_ms + lag_ms <= now_ms:
+        spiked = self._spiked_ready_ms
+        while pending:
+            head = pending[0]
+            ready_ms = spiked.get(head.seq, head.committed_ms + lag_ms)
+            if ready_ms > now_ms:
+                break
+            spiked.pop(head.seq, None)
             self._apply(pending.popleft())
         if self._built and len(self.store.companies) != self._known_companies:
             # Companies were seeded after the index was built, and Store.seed notifies no listener.

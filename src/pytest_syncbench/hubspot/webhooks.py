@@ -160,6 +160,13 @@ class WebhookDispatcher:
         self.duplicates = 0
         self.late_creations = 0
         self.max_in_flight = 0
+        # While True, every delivery attempt fails as a refused connection does, without
+        # sending: the app's receiver is unreachable. Failed attempts are retried as usual.
+        self.receiver_unreachable = False
+        # Events that got a 2xx response more than once: a duplicate copy or a retried batch whose
+        # events had been delivered before. Counted by event id.
+        self.redelivered_events = 0
+        self._delivered_ids: set[int] = set()
         # Ids of events given up on after the last retry.
         self.dropped: list[int] = []
         store.add_listener(self._on_change)
@@ -330,6 +337,8 @@ class WebhookDispatcher:
                 name = subscription.property_name
                 if name is None or name not in change.properties:
                     continue
+                if name in self.config.unwebhooked_properties:
+                    continue
                 value = change.properties[name]
                 # A creation reports the properties it set; unset ones produce no event.
                 if kind is ChangeKind.CREATE and value is None:
@@ -480,6 +489,7 @@ class WebhookDispatcher:
             if succeeded:
                 self.delivered_batches += 1
                 self.delivered_events += len(events)
+                self._count_redelivered(events)
                 return
             self.failed_attempts += 1
             if attempt == len(delays):
@@ -503,6 +513,15 @@ class WebhookDispatcher:
             ids,
         )
 
+    def _count_redelivered(self, events: list[dict[str, Any]]) -> None:
+        delivered = self._delivered_ids
+        for event in events:
+            event_id = event["eventId"]
+            if event_id in delivered:
+                self.redelivered_events += 1
+            else:
+                delivered.add(event_id)
+
     async def _post(self, events: list[dict[str, Any]]) -> tuple[bool, float | None]:
         """Send one attempt; return whether it succeeded and any Retry-After in seconds."""
         self._apply_live_state()
@@ -510,8 +529,11 @@ class WebhookDispatcher:
         session = self._session
         if settings is None or session is None:
             return False, None
-        body = orjson.dumps(events)
         url = settings.target_url
+        if self.receiver_unreachable:
+            logger.info("webhook delivery to %s failed: receiver unreachable", url)
+            return False, None
+        body = orjson.dumps(events)
         timestamp = self.clock.now_ms()
         secret = self.config.client_secret
         headers = {

@@ -299,9 +299,50 @@ def test_no_unique_properties_by_default() -> None:
         async with running_mock(2) as run:
             for _ in range(2):
                 response = await run.client.post(
-                    COMPANIES, json={"properties": {"external_id": "same"}}
+                    COMPANIES, json={"properties": {"domain": "same.example"}}
                 )
                 assert response.status_code == 201
+
+    run_virtual(scenario)
+
+
+def test_undefined_property_is_400() -> None:
+    async def scenario() -> None:
+        async with running_mock(2) as run:
+            created = await run.client.post(
+                COMPANIES, json={"properties": {"name": "A", "nonexistent_prop": "x"}}
+            )
+            patched = await run.client.patch(
+                f"{COMPANIES}/1", json={"properties": {"nonexistent_prop": "x"}}
+            )
+            batch = await run.client.post(
+                f"{COMPANIES}/batch/update",
+                json={"inputs": [{"id": "2", "properties": {"other_prop": "y"}}]},
+            )
+            assert created.status_code == 400
+            body = created.json()
+            assert body["category"] == "VALIDATION_ERROR"
+            assert "PROPERTY_DOESNT_EXIST" in body["message"]
+            assert '"name":"nonexistent_prop"' in body["message"]
+            assert patched.status_code == 400
+            assert batch.status_code == 400
+            assert len(run.store.companies) == 2
+            assert "nonexistent_prop" not in run.store.companies[1].properties
+
+    run_virtual(scenario)
+
+
+def test_defined_properties_are_a_setting() -> None:
+    async def scenario() -> None:
+        async with running_mock(0, company_properties=frozenset({"custom"})) as run:
+            custom = await run.client.post(
+                COMPANIES, json={"properties": {"custom": "x"}}
+            )
+            standard = await run.client.post(
+                COMPANIES, json={"properties": {"city": "Oslo"}}
+            )
+            assert custom.status_code == 201
+            assert standard.status_code == 400
 
     run_virtual(scenario)
 
