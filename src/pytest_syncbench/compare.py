@@ -252,6 +252,11 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def is_finite_number(value: Any) -> bool:
+    """Return whether ``value`` is an int or float other than NaN and infinity."""
+    return _is_number(value) and math.isfinite(value)
+
+
 def check_metric(run: SavedRun, metric: str) -> None:
     """Raise CompareError unless ``metric`` names a number (or null) in the first case."""
     first = next(iter(run.cases.values()))
@@ -263,17 +268,34 @@ def check_metric(run: SavedRun, metric: str) -> None:
             "(fields are listed in docs/metrics.md)"
         )
     if value is not None and not _is_number(value):
-        hint = f" such as {metric}.{next(iter(value))}" if value else ""
-        raise CompareError(
-            f"metric {metric!r} is not a number in {run.path}; "
-            f"name one of its numeric fields{hint}"
-        )
+        inside = numeric_paths(value, metric) if isinstance(value, dict) else []
+        if inside:
+            hint = f"name one of its numeric fields, such as {', '.join(inside[:3])}"
+        else:
+            examples = ", ".join(numeric_paths(first, "")[:3])
+            hint = f"name a numeric field such as {examples}"
+        raise CompareError(f"metric {metric!r} is not a number in {run.path}; {hint}")
+
+
+def numeric_paths(value: Any, prefix: str) -> list[str]:
+    """Return the dotted paths below ``prefix`` whose values are numbers, in order."""
+    if _is_number(value):
+        return [prefix] if prefix else []
+    if not isinstance(value, dict):
+        return []
+    found = []
+    for key, item in value.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        found += numeric_paths(item, path)
+    return found
 
 
 # Evaluation
 
 
-def _numeric_value(info: dict[str, Any], metric: str, label: str) -> Number | None:
+def _numeric_value(
+    path: Path, info: dict[str, Any], metric: str, label: str
+) -> Number | None:
     value = lookup(info, metric)
     # A field missing from one case (another schema, under --allow-mismatch) is
     # treated like a null one.
@@ -281,9 +303,23 @@ def _numeric_value(info: dict[str, Any], metric: str, label: str) -> Number | No
         return None
     if not _is_number(value):
         raise CompareError(
-            f"metric {metric!r} of case {label} is {value!r}, not a number"
+            f"{path}: metric {metric!r} of case {label} is {value!r}, not a number"
+        )
+    if not math.isfinite(value):
+        # NaN compares false with every limit and infinity makes every change
+        # infinite, so no gate could judge the case.
+        raise CompareError(
+            f"{path}: metric {metric!r} of case {label} is {value!r}; expected a "
+            "finite number or null, so rerun the case or correct the file"
         )
     return value
+
+
+def check_values(run: SavedRun, columns: Sequence[Column]) -> None:
+    """Raise CompareError if a case of ``run`` has a non-number or non-finite metric."""
+    for key, info in run.cases.items():
+        for column in columns:
+            _numeric_value(run.path, info, column.metric, "/".join(key))
 
 
 def _format_number(value: Number) -> str:
@@ -360,31 +396,30 @@ def _first_line(text: Any) -> str:
 
 
 def _compare_case(
-    key: CaseKey, base: dict[str, Any], new: dict[str, Any], columns: list[Column]
+    key: CaseKey, base: SavedRun, new: SavedRun, columns: list[Column]
 ) -> CaseResult:
     result = CaseResult(key)
     label = "/".join(key)
+    base_info, new_info = base.cases[key], new.cases[key]
     for column in columns:
-        base_value = _numeric_value(base, column.metric, label)
-        new_value = _numeric_value(new, column.metric, label)
+        base_value = _numeric_value(base.path, base_info, column.metric, label)
+        new_value = _numeric_value(new.path, new_info, column.metric, label)
         metric_result = evaluate(column.metric, column.gate, base_value, new_value)
         result.cells.append(metric_result.cell)
         if metric_result.failure:
             result.failures.append(metric_result.failure)
             result.tripped_names.append(column.metric)
-    if new.get("status") == "failed":
-        result.failures.append(f"failed: {_first_line(new.get('error'))}")
+    if new_info.get("status") == "failed":
+        result.failures.append(f"failed: {_first_line(new_info.get('error'))}")
         result.tripped_names.append("status failed")
     return result
 
 
-def _missing_case(
-    key: CaseKey, base: dict[str, Any], columns: list[Column]
-) -> CaseResult:
+def _missing_case(key: CaseKey, base: SavedRun, columns: list[Column]) -> CaseResult:
     label = "/".join(key)
     cells = []
     for column in columns:
-        value = _numeric_value(base, column.metric, label)
+        value = _numeric_value(base.path, base.cases[key], column.metric, label)
         cells.append(f"{'null' if value is None else _format_number(value)} -> missing")
     return CaseResult(
         key, cells, failures=["missing in NEW"], tripped_names=["missing in NEW"]
@@ -396,11 +431,11 @@ def compare_runs(
 ) -> list[CaseResult]:
     """Compare every case of BASE with NEW, then list the cases only NEW has."""
     results = []
-    for key, base_info in base.cases.items():
+    for key in base.cases:
         if key in new.cases:
-            results.append(_compare_case(key, base_info, new.cases[key], columns))
+            results.append(_compare_case(key, base, new, columns))
         else:
-            results.append(_missing_case(key, base_info, columns))
+            results.append(_missing_case(key, base, columns))
     for key in new.cases:
         if key in base.cases:
             continue
@@ -469,6 +504,8 @@ def compare_files(
     columns = build_columns(gates)
     for column in columns:
         check_metric(base, column.metric)
+    check_values(base, columns)
+    check_values(new, columns)
     lines = []
     mismatches = run_mismatches(base, new)
     if mismatches and not allow_mismatch:

@@ -20,6 +20,7 @@ from pytest_syncbench.compare import (
     SavedRun,
     build_columns,
     check_metric,
+    check_values,
     closing_line,
     compare_runs,
     format_table,
@@ -77,6 +78,7 @@ def configure_gates(config: pytest.Config) -> GateSetup | None:
         columns = build_columns(gates)
         for column in columns:
             check_metric(baseline, column.metric)
+        check_values(baseline, columns)
     except CompareError as error:
         raise pytest.UsageError(f"{BASELINE_OPTION}/{FAIL_OPTION}: {error}") from None
     mismatches = _mismatches(config, baseline)

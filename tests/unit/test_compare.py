@@ -306,7 +306,59 @@ def test_metric_naming_text_exits_2(tmp_path, capsys):
     status = compare_one_case(tmp_path, {}, {}, "status:+0")
 
     assert status == 2
-    assert_one_line_error(capsys, "metric 'status' is not a number")
+    assert_one_line_error(
+        capsys,
+        "metric 'status' is not a number",
+        "such as schema, seed, changes.tracked",
+    )
+
+
+@pytest.mark.parametrize("metric", ["status", "scenario", "solution"])
+def test_text_metric_hint_names_numbers(tmp_path, capsys, metric):
+    status = compare_one_case(tmp_path, {}, {}, f"{metric}:+1")
+
+    assert status == 2
+    error = capsys.readouterr().err
+    hinted = error.partition("such as ")[2].strip().split(", ")
+    assert hinted
+    info = syncbench_info()
+    for path in hinted:
+        value = info
+        for part in path.split("."):
+            value = value[part]
+        assert isinstance(value, int | float), path
+        assert not isinstance(value, bool), path
+
+
+@pytest.mark.parametrize(
+    ("side", "value"),
+    [
+        ("new", float("nan")),
+        ("new", float("inf")),
+        ("base", float("nan")),
+        ("base", float("-inf")),
+    ],
+)
+def test_non_finite_metric_exits_2(tmp_path, capsys, side, value):
+    changed = {"api_calls.total": value}
+    base, new = (changed, {}) if side == "base" else ({}, changed)
+    status = compare_one_case(tmp_path, base, new, "api_calls.total:+5%")
+
+    assert status == 2
+    assert_one_line_error(
+        capsys,
+        f"{side}.json",
+        "realtime/direct-polling",
+        "'api_calls.total'",
+        "expected a finite number",
+    )
+
+
+def test_non_finite_ungated_metric_exits_2(tmp_path, capsys):
+    status = compare_one_case(tmp_path, {}, {"latency_s.p95": float("nan")})
+
+    assert status == 2
+    assert_one_line_error(capsys, "new.json", "'latency_s.p95'", "is nan")
 
 
 @pytest.mark.parametrize(

@@ -167,3 +167,24 @@ def test_benchmark_compare_fail_still_trips(pytester: pytest.Pytester) -> None:
     assert result.ret != pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*syncbench summary*"])
     assert "Performance has regressed" in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_baseline_is_usage_error(
+    pytester: pytest.Pytester, baseline: Path, value: float
+) -> None:
+    document = json.loads(baseline.read_text())
+    document["benchmarks"][0]["extra_info"]["syncbench"]["api_calls"]["total"] = value
+    baseline.write_text(json.dumps(document))
+
+    result = pytester.runpytest(
+        *RUN, f"--syncbench-baseline={baseline}", "--syncbench-fail=api_calls.total:+5%"
+    )
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*baseline.json: metric 'api_calls.total' of case realtime/webhook-sync*"
+            "expected a finite number*"
+        ]
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pytest_syncbench.report import overview, plots, questions
+from pytest_syncbench.report import breaking, failures, overview, plots, questions
 from pytest_syncbench.report.codemetrics import CodeMetrics, measure_solutions
 from pytest_syncbench.report.costs import (
     BASELINE,
@@ -60,8 +60,9 @@ def build_report(files: list[ResultsFile], prices: Prices) -> Report:
     latency.plots += plots.latency_plots(dataset)
     scale = questions.scale(dataset)
     scale.plots += plots.sweep_plots(dataset)
-    failures = questions.failures(dataset)
-    failures.plots += plots.backlog_plots(dataset)
+    scale.plots += breaking.degradation_plots(dataset)
+    recovery = failures.failures(dataset)
+    recovery.plots += plots.backlog_plots(dataset)
     cost = questions.cost(dataset, costs, returns, prices)
 
     tradeoffs = overview.tradeoffs(
@@ -70,7 +71,7 @@ def build_report(files: list[ResultsFile], prices: Prices) -> Report:
     tradeoffs.plots += plots.resource_plots(dataset)
     return Report(
         dataset=dataset,
-        answers=[calls, latency, scale, failures, cost],
+        answers=[calls, latency, scale, recovery, cost],
         extras=[overview.rankings(dataset), tradeoffs, overview.provenance(dataset)],
         costs=costs,
         metrics=metrics,

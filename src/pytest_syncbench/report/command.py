@@ -49,7 +49,14 @@ def run(args: argparse.Namespace) -> int:
 
         sys.stdout.write(default_text())
         return 0
-    output = args.output
+    output = None if args.output is None else Path(args.output)
+    if args.output == "":
+        print(
+            "syncbench report: error: the output path (-o) is empty; pass a file "
+            "name such as report.html, or omit -o",
+            file=sys.stderr,
+        )
+        return 2
     if output is None and args.format == "html":
         output = Path("report.html")
     try:
@@ -83,7 +90,6 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "-o",
         "--output",
-        type=Path,
         default=None,
         metavar="FILE",
         help="where to write the report (default: report.html for HTML, standard "

@@ -54,6 +54,9 @@ class Cost:
     build_usd: Num
     tco_usd: Num
     exceeds_max_increases: bool
+    # False for a self-built solution whose code the report could not find, so its
+    # engineering terms (and every total that includes them) are None.
+    measured: bool = True
 
 
 def _calls_per_day(case: Case) -> Num:
@@ -115,6 +118,7 @@ def price_case(case: Case, metrics: CodeMetrics | None, prices: Prices) -> Cost:
     fee = float(prices.solution(name, "fee_usd_per_month").value)
 
     self_built = bool(prices.solution(name, "self_built").value)
+    measured = metrics is not None or not self_built
     build_hours = 0.0
     if self_built and metrics is not None:
         size = metrics.logical_lines + prices.number("engineering.branch_weight") * (
@@ -129,20 +133,38 @@ def price_case(case: Case, metrics: CodeMetrics | None, prices: Prices) -> Cost:
     build = build_hours * rate
     tco = build + prices.number("projection.horizon_months") * run
     all_sources = daily.sources + cpu_sources
+    if not measured:
+        return Cost(
+            solution=name,
+            daily_calls=daily,
+            limit_increases=Num(increases, daily.sources, "model"),
+            api_usd=Num(api, daily.sources, "model", "$"),
+            vcpu=Num(vcpu, cpu_sources, "model"),
+            compute_usd=Num(compute, cpu_sources, "model", "$"),
+            redis_usd=Num(redis, (), "model", "$"),
+            fee_usd=Num(fee, (), "model", "$"),
+            build_hours=Num(None, (), "model", "h"),
+            maintenance_hours=Num(None, (), "model", "h"),
+            run_usd=Num(None, all_sources, "model", "$"),
+            build_usd=Num(None, (), "model", "$"),
+            tco_usd=Num(None, all_sources, "model", "$"),
+            exceeds_max_increases=exceeds,
+            measured=False,
+        )
     return Cost(
         solution=name,
         daily_calls=daily,
         limit_increases=Num(increases, daily.sources, "model"),
-        api_usd=Num(round(api, 2), daily.sources, "model", "$"),
-        vcpu=Num(round(vcpu, 4), cpu_sources, "model"),
-        compute_usd=Num(round(compute, 2), cpu_sources, "model", "$"),
-        redis_usd=Num(round(redis, 2), (), "model", "$"),
-        fee_usd=Num(round(fee, 2), (), "model", "$"),
-        build_hours=Num(round(build_hours, 1), (), "model", "h"),
-        maintenance_hours=Num(round(maintenance, 1), (), "model", "h"),
-        run_usd=Num(round(run, 2), all_sources, "model", "$"),
-        build_usd=Num(round(build, 2), (), "model", "$"),
-        tco_usd=Num(round(tco, 2), all_sources, "model", "$"),
+        api_usd=Num(api, daily.sources, "model", "$"),
+        vcpu=Num(vcpu, cpu_sources, "model"),
+        compute_usd=Num(compute, cpu_sources, "model", "$"),
+        redis_usd=Num(redis, (), "model", "$"),
+        fee_usd=Num(fee, (), "model", "$"),
+        build_hours=Num(build_hours, (), "model", "h"),
+        maintenance_hours=Num(maintenance, (), "model", "h"),
+        run_usd=Num(run, all_sources, "model", "$"),
+        build_usd=Num(build, (), "model", "$"),
+        tco_usd=Num(tco, all_sources, "model", "$"),
         exceeds_max_increases=exceeds,
     )
 
@@ -160,6 +182,16 @@ class Return:
 
 def return_on_investment(cost: Cost, baseline: Cost, horizon: int) -> Return:
     """Compare a solution's costs with the baseline's over ``horizon`` months."""
+    sources = cost.run_usd.sources + baseline.run_usd.sources
+    if not (cost.measured and baseline.measured):
+        unknown = Num(None, sources, "model", "$")
+        return Return(
+            solution=cost.solution,
+            saving_usd_per_month=unknown,
+            extra_build_usd=unknown,
+            roi_pct=Num(None, sources, "model", "%"),
+            payback_months=Num(None, sources, "model", "months"),
+        )
     assert cost.run_usd.value is not None and baseline.run_usd.value is not None
     assert cost.build_usd.value is not None and baseline.build_usd.value is not None
     saving = baseline.run_usd.value - cost.run_usd.value
@@ -167,14 +199,13 @@ def return_on_investment(cost: Cost, baseline: Cost, horizon: int) -> Return:
     roi: float | None = None
     payback: float | None = None
     if extra > 0:
-        roi = round(100 * (horizon * saving - extra) / extra, 1)
+        roi = 100 * (horizon * saving - extra) / extra
         if saving > 0:
-            payback = round(extra / saving, 1)
-    sources = cost.run_usd.sources + baseline.run_usd.sources
+            payback = extra / saving
     return Return(
         solution=cost.solution,
-        saving_usd_per_month=Num(round(saving, 2), sources, "model", "$"),
-        extra_build_usd=Num(round(extra, 2), (), "model", "$"),
+        saving_usd_per_month=Num(saving, sources, "model", "$"),
+        extra_build_usd=Num(extra, (), "model", "$"),
         roi_pct=Num(roi, sources, "model", "%"),
         payback_months=Num(payback, sources, "model", "months"),
     )

@@ -8,11 +8,13 @@ scale sweep, which needs at least two company counts.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_syncbench.report.figures import Num, source
 from pytest_syncbench.report.load import Case, ResultsFile
+from pytest_syncbench.report.schema import SWEEP_RECORD_SCENARIO
 from pytest_syncbench.scenarios import SCENARIO_NAMES
 
 SOLUTION_ORDER = ("direct-polling", "webhook-sync", "hybrid-cdc", "native-integration")
@@ -30,6 +32,9 @@ class Dataset:
     solutions: list[str]
     sweep: list[Case]
     notes: list[str] = field(default_factory=list)
+    # Scale-sweep records (breaking points and degradation curves), one per solution
+    # and scale, in solution order.
+    breaking: list[Case] = field(default_factory=list)
 
     def case(self, scenario: str, solution: str) -> Case | None:
         return self.cases.get((scenario, solution))
@@ -43,17 +48,44 @@ def _order(names: set[str], preferred: tuple[str, ...]) -> list[str]:
     return known + sorted(names - set(preferred))
 
 
+def _report_scale(files: list[ResultsFile]) -> str:
+    """Return the scale of the first case that is not a scale-sweep record."""
+    for results in files:
+        for case in results.cases:
+            if case.scenario != SWEEP_RECORD_SCENARIO:
+                return case.scale
+    return files[0].cases[0].scale
+
+
+def _by_solution(
+    cases: Iterable[Case], solutions: list[str], then: Callable[[Case], Any]
+) -> list[Case]:
+    return sorted(
+        cases,
+        key=lambda c: (
+            solutions.index(c.solution) if c.solution in solutions else 99,
+            then(c),
+        ),
+    )
+
+
 def build_dataset(files: list[ResultsFile]) -> Dataset:
-    scale = files[0].cases[0].scale
+    scale = _report_scale(files)
     cases: dict[tuple[str, str], Case] = {}
     notes = []
     sweep: dict[tuple[str, int], Case] = {}
+    breaking: dict[tuple[str, str], Case] = {}
+    other: set[str] = set()
     for results in files:
         for case in results.cases:
             key = (case.scenario, case.solution)
+            if case.scenario == SWEEP_RECORD_SCENARIO:
+                breaking[(case.solution, case.scale)] = case
+                continue
             if case.scenario == SWEEP_SCENARIO:
                 sweep[(case.solution, int(case.info.get("companies") or 0))] = case
             if case.scale != scale:
+                other.add(case.scale)
                 continue
             if key in cases:
                 notes.append(
@@ -61,22 +93,26 @@ def build_dataset(files: list[ResultsFile]) -> Dataset:
                     f"{scale}; the report uses the one in {results.path}"
                 )
             cases[key] = case
-    other = sorted({c.scale for r in files for c in r.cases} - {scale})
+
     if other:
         notes.append(
-            f"cases at scale {', '.join(other)} only add points to the scale sweep; "
-            f"the questions are answered at scale {scale}"
+            f"cases at scale {', '.join(sorted(other))} only add points to the scale "
+            f"sweep; the questions are answered at scale {scale}"
         )
     scenarios = _order({k[0] for k in cases}, SCENARIO_NAMES)
     solutions = _order({k[1] for k in cases}, SOLUTION_ORDER)
-    ordered_sweep = sorted(
-        sweep.values(),
-        key=lambda c: (
-            solutions.index(c.solution) if c.solution in solutions else 99,
-            c.info.get("companies") or 0,
-        ),
+    if not solutions:
+        solutions = _order({c.solution for c in breaking.values()}, SOLUTION_ORDER)
+    return Dataset(
+        files,
+        scale,
+        cases,
+        scenarios,
+        solutions,
+        _by_solution(sweep.values(), solutions, lambda c: c.info.get("companies") or 0),
+        notes,
+        _by_solution(breaking.values(), solutions, lambda c: c.scale),
     )
-    return Dataset(files, scale, cases, scenarios, solutions, ordered_sweep, notes)
 
 
 def field_value(info: dict[str, Any], field_path: str) -> Any:
@@ -110,7 +146,7 @@ def reduction(new: Num, base: Num) -> Num:
     op = _combined_op("reduction_pct", new, base)
     if new.value is None or not base.value:
         return Num(None, new.sources + base.sources, op, "%")
-    value = round(100 * (1 - new.value / base.value), 1)
+    value = 100 * (1 - new.value / base.value)
     return Num(value, new.sources + base.sources, op, "%")
 
 
@@ -118,17 +154,13 @@ def ratio(top: Num, bottom: Num, unit: str = "×") -> Num:
     op = _combined_op("ratio", top, bottom)
     if top.value is None or not bottom.value:
         return Num(None, top.sources + bottom.sources, op, unit)
-    return Num(
-        round(top.value / bottom.value, 1), top.sources + bottom.sources, op, unit
-    )
+    return Num(top.value / bottom.value, top.sources + bottom.sources, op, unit)
 
 
 def total(nums: list[Num], unit: str = "") -> Num:
     values = [n.value for n in nums if n.value is not None]
     sources = tuple(s for n in nums for s in n.sources)
     value: float | int | None = sum(values) if values else None
-    if isinstance(value, float):
-        value = round(value, 3)
     return Num(value, sources, "sum", unit)
 
 

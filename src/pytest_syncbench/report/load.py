@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_syncbench.report.schema import FieldError, check_fields
 from pytest_syncbench.results import EXTRA_INFO_KEY
 
 INPUT_HINT = (
@@ -23,6 +24,10 @@ _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 class ReportError(Exception):
     """Unusable input; the message names the file or value and the fix."""
+
+
+class InvalidCaseError(ReportError):
+    """A syncbench case with a field of the wrong type."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,13 @@ def _check_case(path: Path, name: str, info: Any) -> dict[str, Any]:
             raise ReportError(
                 f"{path}: extra_info['syncbench'] of {name} has no {field} name"
             )
+    try:
+        check_fields(info)
+    except FieldError as error:
+        raise InvalidCaseError(
+            f"{path}: case {info['scenario']}/{info['solution']}: {error}; "
+            "correct the field or rerun pytest --syncbench"
+        ) from None
     return info
 
 

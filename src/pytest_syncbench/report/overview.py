@@ -8,8 +8,8 @@ from importlib import metadata
 from pytest_syncbench.report.codemetrics import CodeMetrics
 from pytest_syncbench.report.costs import Cost
 from pytest_syncbench.report.dataset import Dataset, num, rank_key, total
+from pytest_syncbench.report.failures import recovery_cell
 from pytest_syncbench.report.figures import Num, Piece, Section, Table
-from pytest_syncbench.report.questions import _recovery_cell
 
 RANK_RULE = (
     "finished (converged) before unfinished, then less data loss, lower p95 latency, "
@@ -83,7 +83,7 @@ def tradeoffs(
                     ]
                 ),
                 total([num(c, "data_loss") for c in cases]),
-                _recovery_cell(dataset.case("outage", name)),
+                recovery_cell(dataset.case("outage", name)),
                 total([num(c, "cpu_s") for c in cases]),
                 item.run_usd if item else "n/a",
                 item.tco_usd if item else "n/a",
@@ -92,6 +92,16 @@ def tradeoffs(
             ]
         )
     section.tables.append(table)
+    unmeasured = [n for n in dataset.solutions if n not in metrics]
+    if unmeasured:
+        section.paragraphs.append(
+            [
+                f"Code not measured (logical lines and branches n/a): "
+                f"{', '.join(unmeasured)}. Only solutions importable as solutions.* or "
+                "registered through the pytest_syncbench.solutions entry points are "
+                "measured."
+            ]
+        )
     if metrics:
         section.paragraphs.append(
             [

@@ -174,4 +174,4 @@ def _mib(case: Case) -> Num:
     value = num(case, "peak_rss_bytes")
     if value.value is None:
         return value
-    return Num(round(value.value / MIB, 1), value.sources, "mib", "MiB")
+    return Num(value.value / MIB, value.sources, "mib", "MiB")

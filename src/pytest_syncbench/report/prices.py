@@ -8,20 +8,25 @@ and the key.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pytest_syncbench.scenarios import SCENARIO_NAMES
+
 DEFAULT_FILE = "prices.toml"
 SOLUTION_KEYS = ("instances", "redis", "self_built", "fee_usd_per_month")
-# The type of every key: "number" (>= 0), "count" (integer >= 0), "bool" or "text".
+# The type of every key: "number" (finite, >= 0), "positive" (finite, > 0, for a
+# divisor or a period), "count" (integer >= 0), "positive count" (integer >= 1),
+# "bool", or "scenario" (a scenario name from scenarios.py).
 _KINDS = {
-    "projection.scenario": "text",
-    "projection.horizon_months": "count",
-    "projection.hours_per_month": "number",
-    "hubspot.limit_increase_requests_per_day": "count",
+    "projection.scenario": "scenario",
+    "projection.horizon_months": "positive count",
+    "projection.hours_per_month": "positive",
+    "hubspot.limit_increase_requests_per_day": "positive count",
     "hubspot.max_limit_increases": "count",
     "hubspot.limit_increase_usd_per_month": "number",
     "compute.vcpu_hour_usd": "number",
@@ -30,7 +35,7 @@ _KINDS = {
     "compute.memory_gb": "number",
     "redis.node_hour_usd": "number",
     "engineering.hourly_rate_usd": "number",
-    "engineering.logical_lines_per_hour": "number",
+    "engineering.logical_lines_per_hour": "positive",
     "engineering.branch_weight": "number",
     "engineering.maintenance_share_per_year": "number",
 }
@@ -48,10 +53,12 @@ _UNNAMED_SOLUTION = {
     "fee_usd_per_month": 0.0,
 }
 _EXPECTED = {
-    "number": "a number >= 0",
+    "number": "a finite number >= 0",
+    "positive": "a finite number > 0",
     "count": "an integer >= 0",
+    "positive count": "an integer >= 1",
     "bool": "true or false",
-    "text": "a string",
+    "scenario": f"one of the scenario names {', '.join(SCENARIO_NAMES)}",
 }
 
 
@@ -95,12 +102,18 @@ class Prices:
 def _valid(kind: str, value: Any) -> bool:
     if kind == "bool":
         return isinstance(value, bool)
-    if kind == "text":
-        return isinstance(value, str) and bool(value)
+    if kind == "scenario":
+        return value in SCENARIO_NAMES
     if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if not math.isfinite(value):
         return False
     if kind == "count":
         return isinstance(value, int) and value >= 0
+    if kind == "positive count":
+        return isinstance(value, int) and value >= 1
+    if kind == "positive":
+        return value > 0
     return value >= 0
 
 

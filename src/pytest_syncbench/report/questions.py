@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pytest_syncbench.report.breaking import breaking_table, breaking_verdict
 from pytest_syncbench.report.costs import BASELINE, FORMULA, Cost, Return
 from pytest_syncbench.report.dataset import (
     SWEEP_SCENARIO,
@@ -10,12 +11,11 @@ from pytest_syncbench.report.dataset import (
     rank_key,
     ratio,
     reduction,
-    total,
 )
 from pytest_syncbench.report.figures import Num, Piece, Section, Table
 from pytest_syncbench.report.load import Case
 from pytest_syncbench.report.prices import Prices
-from pytest_syncbench.report.timeline import disruption, recovery, stream_calls
+from pytest_syncbench.report.timeline import stream_calls
 
 WEBHOOK = "webhook-sync"
 CLAIM_PCT = 90.0
@@ -222,6 +222,9 @@ def scale(dataset: Dataset) -> Section:
     if cases:
         section.tables.append(table)
 
+    if dataset.breaking:
+        return _scale_from_sweep(dataset, section, cases)
+
     sweep = _sweep_table(dataset)
     if sweep is not None:
         section.tables.append(sweep)
@@ -266,11 +269,32 @@ def scale(dataset: Dataset) -> Section:
     return section
 
 
+def _scale_from_sweep(dataset: Dataset, section: Section, cases: list[Case]) -> Section:
+    """Answer question 3 from the scale-sweep records, with the scale cases as context."""
+    section.tables.append(breaking_table(dataset))
+    section.paragraphs.append(
+        [
+            "Breaking points and curves come from the scale-sweep records "
+            "(breaking_point and sweep, see docs/scale.md): each point is one load "
+            "tried, and a solution breaks at the first load it did not keep up with."
+        ]
+    )
+    section.verdict = breaking_verdict(dataset)
+    if cases:
+        best = sorted(cases, key=rank_key)[0]
+        section.verdict += [
+            f" In the {SWEEP_SCENARIO} scenario (",
+            num(best, "companies"),
+            f" companies), {best.solution} ranks first.",
+        ]
+    return section
+
+
 def _quota_pct(case: Case) -> Num:
     share = num(case, "api_calls.daily_quota_share")
     if share.value is None:
         return share
-    return Num(round(share.value * 100, 3), share.sources, "percent", "%")
+    return Num(share.value * 100, share.sources, "percent", "%")
 
 
 def _sweep_table(dataset: Dataset) -> Table | None:
@@ -320,99 +344,6 @@ def _break_points(dataset: Dataset) -> list[Piece]:
         pieces += part
         pieces.append("; " if index < len(parts) - 1 else ".")
     return pieces
-
-
-# 4. Failures and recovery
-
-
-def failures(dataset: Dataset) -> Section:
-    section = Section("failures", "4. What are the failure modes and recovery times?")
-    table = Table(
-        [
-            "solution",
-            "outage recovery s",
-            "outage max backlog",
-            "outage p99 s",
-            "burst drain s",
-            "burst max backlog",
-            "429s (all)",
-            "webhook events dropped",
-            "data loss (all)",
-            "unfinished cases",
-        ],
-        caption="recovery: simulated seconds from the end of the disruption until the "
-        "backlog is back to its level before it, to the 60-second sampling",
-    )
-
-    recoveries: list[tuple[Case, Num]] = []
-    for name in dataset.solutions:
-        cases = [c for s in dataset.scenarios if (c := dataset.case(s, name))]
-        outage, burst = dataset.case("outage", name), dataset.case("burst", name)
-        out_rec = _recovery_cell(outage)
-        if (
-            outage is not None
-            and isinstance(out_rec, Num)
-            and out_rec.value is not None
-        ):
-            recoveries.append((outage, out_rec))
-        unfinished = [c.scenario for c in cases if c.info.get("status") != "converged"]
-        table.rows.append(
-            [
-                name,
-                out_rec,
-                num(outage, "max_backlog") if outage else "n/a",
-                num(outage, "latency_s.p99") if outage else "n/a",
-                _recovery_cell(burst),
-                num(burst, "max_backlog") if burst else "n/a",
-                total([num(c, "api_calls.rate_limited") for c in cases]),
-                total([num(c, "webhooks.dropped_events") for c in cases]),
-                total([num(c, "data_loss") for c in cases]),
-                ", ".join(unfinished) or "none",
-            ]
-        )
-
-    section.tables.append(table)
-    if not any(dataset.case("outage", n) for n in dataset.solutions):
-        section.verdict = _missing(dataset, "outage", "any solution")
-        return section
-    if not recoveries:
-        section.verdict = ["No solution's backlog returned to normal after the outage."]
-        return section
-
-    recoveries.sort(key=lambda pair: pair[1].value or 0)
-    fastest, slowest = recoveries[0], recoveries[-1]
-    section.verdict = [
-        f"After the outage, {fastest[0].solution} recovered fastest (",
-        fastest[1],
-        f") and {slowest[0].solution} slowest (",
-        slowest[1],
-        "). ",
-    ]
-
-    lossy = [r[0] for r in table.rows if isinstance(r[8], Num) and r[8].value]
-    section.verdict.append(
-        f"Data lost in some scenario: {', '.join(map(str, lossy))}."
-        if lossy
-        else "No solution lost data in any scenario."
-    )
-    unfinished = [f"{r[0]} ({r[9]})" for r in table.rows if r[9] != "none"]
-    if unfinished:
-        section.verdict.append(
-            f" Cases that did not converge: {'; '.join(unfinished)}."
-        )
-    return section
-
-
-def _recovery_cell(case: Case | None) -> Piece:
-    if case is None:
-        return "n/a"
-    window = disruption(case)
-    if window is None:
-        return "n/a"
-    measured = recovery(case, window)
-    if measured is None:
-        return "n/a"
-    return measured if measured.value is not None else "not recovered"
 
 
 # 5. Cost
@@ -472,6 +403,17 @@ def cost(
     section.tables.append(table)
 
     section.paragraphs.append(["Formula: " + "; ".join(FORMULA) + "."])
+    unmeasured = [n for n, c in costs.items() if not c.measured]
+    if unmeasured:
+        section.paragraphs.append(
+            [
+                f"Not measured: {', '.join(unmeasured)}. The report measures a "
+                "solution's code only when it is importable as solutions.* or "
+                "registered through the pytest_syncbench.solutions entry points, so "
+                "build hours, maintenance, run $/mo, build $, TCO and ROI of these "
+                "show n/a. Their API, compute, Redis and fee costs are still priced."
+            ]
+        )
     unnamed = [n for n in costs if f"solutions.{n}.instances" not in prices.items]
     if unnamed:
         section.paragraphs.append(
@@ -505,7 +447,17 @@ def cost(
         section.verdict = _missing(dataset, scenario, "any solution to price")
         return section
 
-    ordered = sorted(costs.values(), key=lambda c: c.tco_usd.value or 0)
+    unmeasured = [c.solution for c in costs.values() if not c.measured]
+    ordered = sorted(
+        (c for c in costs.values() if c.tco_usd.value is not None),
+        key=lambda c: c.tco_usd.value or 0,
+    )
+    if not ordered:
+        section.verdict = [
+            "Not answered: no solution's code could be measured, so no TCO is known "
+            f"(not measured: {', '.join(unmeasured)})."
+        ]
+        return section
     cheapest, dearest = ordered[0], ordered[-1]
     section.verdict = [
         f"Over {horizon} months {cheapest.solution} costs least (",
@@ -522,6 +474,11 @@ def cost(
             built[0].tco_usd,
             ").",
         ]
+    if unmeasured:
+        section.verdict.append(
+            f" Left out of this ranking because their code was not measured: "
+            f"{', '.join(unmeasured)}."
+        )
 
     over = [c.solution for c in costs.values() if c.exceeds_max_increases]
     if over:

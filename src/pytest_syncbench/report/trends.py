@@ -15,6 +15,8 @@ from pytest_syncbench.report.dataset import SOLUTION_ORDER, field_value
 from pytest_syncbench.report.figures import format_value
 from pytest_syncbench.report.html import STYLE
 from pytest_syncbench.report.load import (
+    Case,
+    InvalidCaseError,
     ReportError,
     ResultsFile,
     parse_results,
@@ -56,6 +58,8 @@ def load_runs(folder: Path) -> list[Run]:
         document = read_json(path)
         try:
             loaded.append(parse_results(0, path, document))
+        except InvalidCaseError:
+            raise
         except ReportError:
             # Runs of other benchmarks may share the storage folder.
             continue
@@ -81,15 +85,34 @@ def _solutions(runs: list[Run]) -> list[str]:
     )
 
 
-def _value(
-    run: Run, scenario: str, scale: str, solution: str, metric: str
-) -> float | None:
+def _case(run: Run, scenario: str, scale: str, solution: str) -> Case | None:
     for case in run.results.cases:
         if (case.scenario, case.scale, case.solution) == (scenario, scale, solution):
-            value = field_value(case.info, metric)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return float(value)
+            return case
     return None
+
+
+def _value(case: Case, metric: str) -> float | None:
+    value = field_value(case.info, metric)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _series(
+    runs: list[Run], scenario: str, scale: str, solution: str
+) -> list[tuple[Run, Case]]:
+    """Return the runs that contain the case, with the case, in time order.
+
+    A run saved by ``-k`` or for some solutions only lacks most cases, so it is left
+    out of those cases' series instead of showing as a missing value.
+    """
+    found = []
+    for run in runs:
+        case = _case(run, scenario, scale, solution)
+        if case is not None:
+            found.append((run, case))
+    return found
 
 
 def _charts(runs: list[Run]) -> list[str]:
@@ -98,15 +121,17 @@ def _charts(runs: list[Run]) -> list[str]:
         for metric, label in HEADLINE_METRICS:
             lines = []
             for solution in _solutions(runs):
-                values = [_value(r, scenario, scale, solution, metric) for r in runs]
+                series = _series(runs, scenario, scale, solution)
+                values = [_value(case, metric) for _, case in series]
                 if all(v is None for v in values):
                     continue
                 lines.append(
                     Line(
-                        solution,
-                        [float(r.number) for r in runs],
+                        f"{solution} ({len(series)} of {len(runs)} runs)",
+                        [float(run.number) for run, _ in series],
                         values,
-                        f"{metric} of {scenario}/{solution} in each run",
+                        f"{metric} of {scenario}/{solution} in the {len(series)} of "
+                        f"{len(runs)} runs that contain it",
                     )
                 )
             if lines:
@@ -123,23 +148,40 @@ def _charts(runs: list[Run]) -> list[str]:
     return charts
 
 
+def _runs_cell(series: list[tuple[Run, Case]]) -> str:
+    first, last = series[0][0].number, series[-1][0].number
+    if first == last:
+        return f"1 (#{first})"
+    return f"{len(series)} (#{first} to #{last})"
+
+
 def _markdown(runs: list[Run]) -> str:
     first, last = runs[0], runs[-1]
     lines = [
         f"## syncbench trend: {len(runs)} runs, {first.label} to {last.label}",
         "",
-        "| scenario | solution | " + " | ".join(m for m, _ in HEADLINE_METRICS) + " |",
-        "| --- | --- |" + " --- |" * len(HEADLINE_METRICS),
+        "Each row compares the first and the last run that contain its case; "
+        "runs column: how many runs contain it.",
+        "",
+        "| scenario | solution | runs | "
+        + " | ".join(m for m, _ in HEADLINE_METRICS)
+        + " |",
+        "| --- | --- | --- |" + " --- |" * len(HEADLINE_METRICS),
     ]
     for scenario, scale in _groups(runs):
         for solution in _solutions(runs):
+            series = _series(runs, scenario, scale, solution)
+            if not series:
+                continue
+            oldest, newest = series[0][1], series[-1][1]
             cells = []
             for metric, _ in HEADLINE_METRICS:
-                old = _value(first, scenario, scale, solution, metric)
-                new = _value(last, scenario, scale, solution, metric)
+                old, new = _value(oldest, metric), _value(newest, metric)
                 cells.append(f"{format_value(old)} -> {format_value(new)}")
-            if any(c != "n/a -> n/a" for c in cells):
-                lines.append(f"| {scenario} | {solution} | " + " | ".join(cells) + " |")
+            if all(c == "n/a -> n/a" for c in cells):
+                continue
+            row = [scenario, solution, _runs_cell(series), *cells]
+            lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -75,9 +75,53 @@ def _write(tmp_path: Path, text: str) -> Path:
         (
             "[compute]\nvcpu_hour_usd = 'cheap'\n",
             "compute.vcpu_hour_usd",
-            "a number >= 0",
+            "a finite number >= 0",
         ),
-        ("[compute]\nvcpu_hour_usd = -1\n", "compute.vcpu_hour_usd", "a number >= 0"),
+        (
+            "[compute]\nvcpu_hour_usd = -1\n",
+            "compute.vcpu_hour_usd",
+            "a finite number >= 0",
+        ),
+        (
+            "[compute]\nvcpu_hour_usd = inf\n",
+            "compute.vcpu_hour_usd",
+            "a finite number >= 0, got inf",
+        ),
+        (
+            "[compute]\nvcpu_hour_usd = nan\n",
+            "compute.vcpu_hour_usd",
+            "a finite number >= 0, got nan",
+        ),
+        (
+            "[engineering]\nlogical_lines_per_hour = 0\n",
+            "engineering.logical_lines_per_hour",
+            "a finite number > 0, got 0",
+        ),
+        (
+            "[projection]\nhours_per_month = 0.0\n",
+            "projection.hours_per_month",
+            "a finite number > 0",
+        ),
+        (
+            "[projection]\nhorizon_months = 0\n",
+            "projection.horizon_months",
+            "an integer >= 1, got 0",
+        ),
+        (
+            "[projection]\nhorizon_months = 1.5\n",
+            "projection.horizon_months",
+            "an integer >= 1",
+        ),
+        (
+            "[projection]\nscenario = 'nope'\n",
+            "projection.scenario",
+            "one of the scenario names bulk, realtime",
+        ),
+        (
+            "[hubspot]\nlimit_increase_requests_per_day = 0\n",
+            "hubspot.limit_increase_requests_per_day",
+            "an integer >= 1",
+        ),
         ("[gpu]\nprice = 1\n", "[gpu]", "unknown section"),
         ("[solutions.x]\ncolour = 1\n", "solutions.x.colour", "unknown key"),
         ("[solutions.x]\nredis = 1.5\n", "solutions.x.redis", "an integer >= 0"),
@@ -221,3 +265,32 @@ def test_unnamed_solution_assumed(tmp_path: Path) -> None:
     notes = [plain(p) for p in cost.paragraphs]
     assert any("no [solutions.NAME] table for my-sync" in note for note in notes)
     assert "my-sync" in report.costs
+
+
+def test_unmeasured_solution_not_ranked(tmp_path: Path) -> None:
+    infos = all_cases(("realtime",))
+    for info in infos:
+        if info["solution"] == "hybrid-cdc":
+            info["solution"] = "my-sync"
+            # Cheapest to run, so a build cost of 0 would rank it first.
+            info["cpu_s"] = 0.0
+            info["api_calls"]["total"] = 1
+    results = write_results(tmp_path / "results.json", infos)
+    report = build_report(load_results([results]), load_prices())
+    cost = report.costs["my-sync"]
+    assert cost.measured is False
+    assert cost.build_hours.value is None
+    assert cost.tco_usd.value is None
+    assert cost.build_hours.text == "n/a"
+    section = report.answers[4]
+    verdict = plain(section.verdict)
+    assert "costs least" in verdict
+    assert "my-sync costs least" not in verdict
+    assert "Left out of this ranking because their code was not measured: my-sync" in (
+        verdict
+    )
+    notes = [plain(p) for p in section.paragraphs]
+    assert any(note.startswith("Not measured: my-sync.") for note in notes)
+    tradeoffs = [plain(p) for p in report.extras[1].paragraphs]
+    assert any("Code not measured" in note and "my-sync" in note for note in tradeoffs)
+    assert "my-sync" not in report.metrics

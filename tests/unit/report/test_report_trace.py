@@ -165,3 +165,25 @@ def test_every_answer_traced(tmp_path: Path) -> None:
     for verdict in verdicts:
         assert 'class="num"' in verdict
         assert "data-src=" in verdict
+
+
+def test_data_value_full_precision(tmp_path: Path) -> None:
+    infos = all_cases(("realtime",))
+    for info in infos:
+        if info["solution"] == "direct-polling":
+            info["api_calls"]["total"] = 74
+        if info["solution"] == "webhook-sync":
+            info["api_calls"]["total"] = 29
+    results = write_results(tmp_path / "results.json", infos)
+    output = tmp_path / "report.html"
+    assert main(["report", str(results), "-o", str(output)]) == 0
+    collector = NumberCollector()
+    collector.feed(output.read_text(encoding="utf-8"))
+    reductions = [
+        n
+        for n in collector.numbers
+        if n["data-op"] == "reduction_pct" and n["text"] == "60.8%"
+    ]
+    assert reductions
+    for number in reductions:
+        assert number["data-value"] == repr(100 * (1 - 29 / 74))

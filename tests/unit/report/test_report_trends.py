@@ -76,3 +76,46 @@ def test_trend_with_results_rejected(
     results = write_results(tmp_path / "r.json", all_cases(("realtime",)))
     assert main(["report", str(results), "--trend", str(storage)]) == 2
     assert "either results files or --trend" in capsys.readouterr().err
+
+
+@pytest.fixture
+def partial_storage(storage: Path) -> Path:
+    """Add a newest run of webhook-sync alone, as ``-k webhook`` saves it."""
+    folder = storage / "Linux-CPython-3.11-64bit"
+    infos = [i for i in all_cases(("realtime",)) if i["solution"] == "webhook-sync"]
+    infos[0]["api_calls"]["total"] = 17
+    write_results(
+        folder / "0004_d.json",
+        infos,
+        commit="dddddddd" * 5,
+        saved="2026-01-04T00:00:00+00:00",
+    )
+    return storage
+
+
+def test_trend_markdown_skips_partial_runs(
+    partial_storage: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["report", "--trend", str(partial_storage), "--format", "markdown"]) == 0
+    )
+    rows = {
+        line.split(" | ")[1]: line.split(" | ")
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("| realtime |")
+    }
+    polling = rows["direct-polling"]
+    assert polling[2] == "3 (#0 to #2)"
+    assert polling[3] == f"{RUNS[0][3]} -> {RUNS[-1][3]}"
+    hook = rows["webhook-sync"]
+    assert hook[2] == "4 (#0 to #3)"
+    assert hook[3] == f"{PROFILE['webhook-sync'][0]} -> 17"
+    assert all("n/a" not in cell for cell in polling[3:])
+
+
+def test_trend_html_series_counts_runs(partial_storage: Path, tmp_path: Path) -> None:
+    output = tmp_path / "trend.html"
+    assert main(["report", "--trend", str(partial_storage), "-o", str(output)]) == 0
+    text = output.read_text(encoding="utf-8")
+    assert "direct-polling (3 of 4 runs)" in text
+    assert "webhook-sync (4 of 4 runs)" in text
