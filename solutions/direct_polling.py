@@ -234,6 +234,19 @@ class DirectPolling(Solution):
             await client.aclose()
         self._clients = []
 
+    async def crash(self) -> None:
+        """Stop at once, as a killed process would.
+
+        The cycle in progress is cancelled with its unwritten rows, and the snapshot in
+        memory is lost, so the next instance's first cycle rewrites every row.
+        """
+        await cancel_task(self._task)
+        self._task = None
+        self._poller = None
+        for client in self._clients:
+            await client.aclose()
+        self._clients = []
+
     def backlog(self) -> int:
         return self._poller.pending if self._poller else 0
 

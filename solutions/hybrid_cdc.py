@@ -11,6 +11,9 @@ Webhook events are handled as in :mod:`solutions.webhook_sync`, with three addit
   HubSpot refuses to page past 10,000 results, and a bulk update can give more than
   that one millisecond, so a scan that reaches the cap restarts from the last
   ``(hs_lastmodifieddate, hs_object_id)`` it saw, with the id as a filter.
+- Merges: it subscribes to ``company.merge``, and CDC also reads each survivor's
+  ``hs_merged_object_ids``, so a merged-away id becomes a deleted row even when the
+  merge event is lost. Merged-away ids leave search and the archived listing alike.
 - Reconciliation every ``reconcile_interval_s``: archiving does not bump
   ``hs_lastmodifieddate`` and drops the company from search, so deletions the webhooks
   missed are found by paging the archived listing; companies marked deleted that are
@@ -42,6 +45,8 @@ from solutions.webhook_sync import MODIFIED, WebhookSync, modified_ms
 from solutions.webhook_sync import Settings as WebhookSettings
 
 OBJECT_ID = "hs_object_id"
+# The survivor of a merge lists every id merged into it here, ``;``-separated.
+MERGED_IDS = "hs_merged_object_ids"
 # HubSpot rejects with 400 a search whose ``after`` reaches 10,000, whatever the limit.
 SEARCH_CAP = 10_000
 # HubSpot's largest search page.
@@ -62,6 +67,7 @@ class Settings(WebhookSettings):
     reconcile_interval_s: float = 900.0
     search_limit: int = SEARCH_PAGE_LIMIT
     state_prefix: str = DEFAULT_PREFIX
+    subscribe_merges: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -113,6 +119,8 @@ class HybridCdc(WebhookSync):
         self._trimmed = 0
         self._sink_lock = asyncio.Lock()
         self._resumed = False
+        # Ids known to be merged away. They stay deleted: HubSpot cannot restore them.
+        self._merged: set[int] = set()
 
     async def crash(self) -> None:
         """Stop at once without writing anything pending, as a killed process would."""
@@ -231,10 +239,11 @@ class HybridCdc(WebhookSync):
         watermark = self._watermark or Cursor(0, 0)
         horizon_ms = self.clock.now_ms() - self._lookback_ms
         newest = watermark
+        properties = (*self.properties, MERGED_IDS)
         if self._lookback_ms:
             scan = scan_changes(
                 self.hubspot.search,
-                self.properties,
+                properties,
                 self.clock.now_ms,
                 since_ms=watermark.modified_ms - self._lookback_ms,
                 limit=self.settings.search_limit,
@@ -242,7 +251,7 @@ class HybridCdc(WebhookSync):
         else:
             scan = scan_changes(
                 self.hubspot.search,
-                self.properties,
+                properties,
                 self.clock.now_ms,
                 cursor=watermark,
                 limit=self.settings.search_limit,
@@ -268,7 +277,7 @@ class HybridCdc(WebhookSync):
         """Apply one page of search results; return how many rows will be written."""
         ids = [int(c["id"]) for c in companies]
         stored = await self.state.hashes(ids)
-        taken = 0
+        taken = self._apply_merged_ids(companies)
         for company, object_id in zip(companies, ids, strict=True):
             known = object_id in self._rows
             if stored[object_id] == ARCHIVED_MARKER and not known:
@@ -285,6 +294,28 @@ class HybridCdc(WebhookSync):
                 continue
             taken += self._apply_snapshot(company, read_ms, consistent=False)
         return taken
+
+    def _apply_merged_ids(self, companies: list[dict[str, Any]]) -> int:
+        """Delete the ids each survivor lists as merged into it; return how many.
+
+        This catches merges whose company.merge event was lost, since the survivor's
+        merge update bumps ``hs_lastmodifieddate`` and so reaches CDC.
+        """
+        deleted = 0
+        for company in companies:
+            value = (company.get("properties") or {}).get(MERGED_IDS)
+            for part in (value or "").split(";"):
+                if not part.isdigit() or int(part) in self._merged:
+                    continue
+                self._merged.add(int(part))
+                if int(part) not in self._deleted:
+                    self._apply_merged_away(int(part), modified_ms(company))
+                    deleted += 1
+        return deleted
+
+    def _apply_merged_away(self, object_id: int, merged_ms: int) -> None:
+        self._merged.add(object_id)
+        super()._apply_merged_away(object_id, merged_ms)
 
     # -- reconciliation ----------------------------------------------------------------
 
@@ -320,7 +351,8 @@ class HybridCdc(WebhookSync):
                 self.counters["reconcile_deletions"] += 1
             if after is None:
                 break
-        restored = sorted((await self.state.archived_ids()) - archived)
+        # Merged-away ids leave the archived listing too, but are never restored.
+        restored = sorted((await self.state.archived_ids()) - archived - self._merged)
         for object_id in restored:
             self._request_fetch(object_id)
         self.counters["reconciles"] += 1

@@ -15,7 +15,9 @@ The sequence on start:
    - creations, restores and property changes of objects not yet known (HubSpot may
      deliver them before the creation) are read back with batch read, gathered for
      ``batch_read_delay_s`` so that one call serves up to 100 objects;
-   - a deletion becomes an archived row.
+   - a deletion becomes an archived row;
+   - with ``subscribe_merges``, a merge makes the merged-away ids archived rows and
+     reads the survivor back.
 
 Changed rows are written to Databox every ``flush_interval_s`` or as soon as
 ``flush_rows`` are waiting.
@@ -36,6 +38,7 @@ from solutions.common.databox_client import DataboxClient, DataboxError
 from solutions.common.events import (
     CREATION,
     DELETION,
+    MERGE,
     PROPERTY_CHANGE,
     RESTORE,
     Deduplicator,
@@ -97,6 +100,9 @@ class Settings:
     dedup_window_s: float = 26 * 3600.0
     # HubSpot's maxConcurrentRequests for deliveries to the receiver.
     max_concurrent_requests: int = 10
+    # Subscribe to company.merge and mark merged-away companies deleted. Off by
+    # default: without it the merged-away rows stay live in Databox.
+    subscribe_merges: bool = False
     receiver_port: int = 0
 
     def __post_init__(self) -> None:
@@ -191,6 +197,15 @@ class WebhookSync(Solution):
             )
         await self._shutdown()
 
+    async def crash(self) -> None:
+        """Stop at once without writing anything pending, as a killed process would.
+
+        The receiver closes with its connections, queued events and unwritten rows are
+        lost, and nothing is flushed.
+        """
+        if self._started:
+            await self._shutdown()
+
     def backlog(self) -> int:
         return self._queued_events + len(self._dirty) + len(self._fetch_wanted)
 
@@ -230,10 +245,15 @@ class WebhookSync(Solution):
         await self.hubspot.configure_webhooks(
             self.receiver.url,
             [p for p in properties if (PROPERTY_CHANGE, p) not in existing],
-            event_types=[t for t in LIFECYCLE_TYPES if (t, None) not in existing],
+            event_types=[t for t in self._event_types() if (t, None) not in existing],
             max_concurrent=self.settings.max_concurrent_requests,
         )
         self.log.info("%s subscribed webhooks at %s", self.name, self.receiver.url)
+
+    def _event_types(self) -> tuple[str, ...]:
+        if self.settings.subscribe_merges:
+            return (*LIFECYCLE_TYPES, MERGE)
+        return LIFECYCLE_TYPES
 
     async def _existing_subscriptions(self) -> set[tuple[str, str | None]]:
         access = self.context.hubspot
@@ -395,6 +415,8 @@ class WebhookSync(Solution):
                 return
             self._versions.record_lifecycle(object_id, event.occurred_at)
             self._mark_deleted(object_id)
+        elif kind == MERGE:
+            self._apply_merge(event)
         else:
             self.counters["events_ignored"] += 1
             if kind not in self._ignored_types:
@@ -440,6 +462,26 @@ class WebhookSync(Solution):
             row[MODIFIED] = modified
         if changed:
             self._dirty.add(object_id)
+
+    def _apply_merge(self, event: WebhookEvent) -> None:
+        """Mark the merged-away companies deleted and read the survivor back.
+
+        The survivor (``objectId``) may have taken values from the merged companies,
+        and no propertyChange event reports them.
+        """
+        for merged_id in event.merged_object_ids:
+            self._apply_merged_away(merged_id, event.occurred_at)
+        self._request_fetch(event.object_id)
+
+    def _apply_merged_away(self, object_id: int, merged_ms: int) -> None:
+        """Mark a company merged into another at ``merged_ms`` as deleted.
+
+        A merged-away id can never be restored, so no later event revives it.
+        """
+        if object_id in self._deleted:
+            return
+        self._versions.record_lifecycle(object_id, merged_ms)
+        self._mark_deleted(object_id)
 
     def _mark_deleted(self, object_id: int) -> None:
         if object_id not in self._deleted:

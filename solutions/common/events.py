@@ -54,6 +54,8 @@ class WebhookEvent:
     event_id: int | None = None
     attempt_number: int = 0
     change_source: str | None = None
+    # For a company.merge: the ids merged into ``object_id`` (the survivor).
+    merged_object_ids: tuple[int, ...] = ()
 
     @classmethod
     def from_json(cls, raw: Any) -> WebhookEvent:
@@ -76,6 +78,9 @@ class WebhookEvent:
             )
         value = raw.get("propertyValue")
         event_id = raw.get("eventId")
+        merged = raw.get("mergedObjectIds") or []
+        if not isinstance(merged, list):
+            raise InvalidEvent(f"mergedObjectIds must be a list, got {merged!r}")
         return cls(
             subscription_type=subscription_type,
             object_id=object_id,
@@ -85,6 +90,7 @@ class WebhookEvent:
             event_id=event_id if isinstance(event_id, int) else None,
             attempt_number=raw.get("attemptNumber") or 0,
             change_source=raw.get("changeSource"),
+            merged_object_ids=tuple(_as_int({"id": m}, "id") for m in merged),
         )
 
     @property

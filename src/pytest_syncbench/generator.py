@@ -215,12 +215,18 @@ class Pattern(enum.Enum):
     UNIFORM = "uniform"  # Poisson arrivals, every live company equally likely
     BURSTY = "bursty"  # Poisson bursts of several edits within seconds
     HOT_KEYS = "hot-keys"  # Poisson arrivals, Zipf-skewed choice of company
+    # A bulk update or import: ``count`` distinct companies, each edited once, in
+    # ascending id order at evenly spaced times over ``duration_s``. With a duration of
+    # 0 every edit commits in the same millisecond. The stream's shares are ignored.
+    BULK = "bulk"
 
 
 class EventKind(enum.Enum):
     UPDATE = "update"
     CREATE = "create"
     ARCHIVE = "archive"
+    # ``company_id`` is merged into ``primary_id``, as HubSpot's merge endpoint does.
+    MERGE = "merge"
 
 
 @dataclass(slots=True)
@@ -231,11 +237,18 @@ class WorkloadEvent:
     kind: EventKind
     company_id: int | None = None
     properties: dict[str, str | None] = field(default_factory=dict)
+    # For a MERGE: the surviving company, which keeps its id.
+    primary_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class StreamSpec:
-    """A stream of writes: ``count`` events spread over ``duration_s`` from ``start_s``."""
+    """A stream of writes: ``count`` events spread over ``duration_s`` from ``start_s``.
+
+    Each event is a creation with probability ``create_share``, an archive with
+    ``archive_share``, a merge of two live companies with ``merge_share``, and an
+    update otherwise.
+    """
 
     count: int
     duration_s: float
@@ -243,6 +256,50 @@ class StreamSpec:
     pattern: Pattern = Pattern.UNIFORM
     create_share: float = 0.02
     archive_share: float = 0.01
+    merge_share: float = 0.0
+    # Properties the updates edit, with their usual relative weights. None edits the
+    # whole EDITED_PROPERTIES mix.
+    properties: tuple[str, ...] | None = None
+    # Only companies with ids in ``[low, high]``, and those the stream creates, are
+    # edited, archived or merged. None addresses every live company.
+    id_range: tuple[int, int] | None = None
+    # Seconds after each creation at which the new company is edited once. The edit is
+    # one of the stream's ``count`` events. None makes no such edits.
+    edit_after_create_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.count, int) or self.count < 0:
+            raise ValueError(f"invalid count {self.count!r}: expected an integer >= 0")
+        for name in ("duration_s", "start_s"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or value < 0:
+                raise ValueError(f"invalid {name} {value!r}: expected seconds >= 0")
+        shares = (self.create_share, self.archive_share, self.merge_share)
+        if any(not 0.0 <= s <= 1.0 for s in shares) or sum(shares) > 1.0:
+            raise ValueError(
+                f"invalid shares create={self.create_share!r}, "
+                f"archive={self.archive_share!r}, merge={self.merge_share!r}: each "
+                "must be from 0 to 1 and together at most 1"
+            )
+        if self.properties is not None:
+            unknown = set(self.properties) - set(_EDITED_NAMES)
+            if unknown or not self.properties:
+                raise ValueError(
+                    f"invalid properties {self.properties!r}: expected a non-empty "
+                    f"subset of {', '.join(_EDITED_NAMES)}"
+                )
+        if self.id_range is not None:
+            low, high = self.id_range
+            if not 1 <= low <= high:
+                raise ValueError(
+                    f"invalid id_range {self.id_range!r}: expected (low, high) "
+                    "with 1 <= low <= high"
+                )
+        delay = self.edit_after_create_s
+        if delay is not None and (not isinstance(delay, int | float) or delay <= 0):
+            raise ValueError(
+                f"invalid edit_after_create_s {delay!r}: expected seconds > 0 or None"
+            )
 
 
 def generate_stream(
@@ -262,38 +319,155 @@ def generate_stream(
     rng = random.Random(
         f"stream:{seed}:{spec.start_s}:{spec.count}:{spec.pattern.value}"
     )
-    gen = CompanyGenerator(rng)
-    live = list(live_ids)
-    values: dict[int, dict[str, str | None]] = {}
-    times = _arrival_times(rng, spec)
-    events: list[WorkloadEvent] = []
-    for at in times:
-        roll = rng.random()
-        if roll < spec.create_share or not live:
-            props = gen.company()
-            events.append(WorkloadEvent(at, EventKind.CREATE, next_id, props))
-            values[next_id] = dict(props)
-            live.append(next_id)
-            next_id += 1
-            continue
-        index = _pick_index(rng, spec.pattern, len(live))
-        company_id = live[index]
-        if roll < spec.create_share + spec.archive_share:
-            live[index] = live[-1]
-            live.pop()
-            values.pop(company_id, None)
-            events.append(WorkloadEvent(at, EventKind.ARCHIVE, company_id))
-            continue
-        known = values.get(company_id)
+    pool = list(live_ids)
+    if spec.id_range is not None:
+        low, high = spec.id_range
+        pool = [i for i in pool if low <= i <= high]
+    draw = _StreamDraw(spec, rng, pool, next_id, lookup)
+    if spec.pattern is Pattern.BULK:
+        return draw.bulk()
+    return draw.mixed(_arrival_times(rng, spec))
+
+
+class _StreamDraw:
+    """The random choices of one stream, with the values it has given each company."""
+
+    def __init__(
+        self,
+        spec: StreamSpec,
+        rng: random.Random,
+        live: list[int],
+        next_id: int,
+        lookup: Callable[[int], dict[str, str | None]] | None,
+    ) -> None:
+        self.spec = spec
+        self.rng = rng
+        self.gen = CompanyGenerator(rng)
+        self.live = live
+        self.next_id = next_id
+        self.lookup = lookup
+        self.values: dict[int, dict[str, str | None]] = {}
+        if spec.properties is None:
+            self.edited, self.weights = _EDITED_NAMES, _EDITED_WEIGHTS
+        else:
+            weights = dict(EDITED_PROPERTIES)
+            self.edited = list(spec.properties)
+            self.weights = [weights[name] for name in self.edited]
+
+    def bulk(self) -> list[WorkloadEvent]:
+        spec = self.spec
+        if spec.count > len(self.live):
+            raise ValueError(
+                f"a BULK stream of {spec.count} edits needs as many live companies, "
+                f"but only {len(self.live)} are in range; lower count or widen id_range"
+            )
+        chosen = sorted(self.rng.sample(self.live, spec.count))
+        step = spec.duration_s / spec.count if spec.count else 0.0
+        return [
+            WorkloadEvent(
+                round(spec.start_s + index * step, 3),
+                EventKind.UPDATE,
+                company_id,
+                self._edit(company_id),
+            )
+            for index, company_id in enumerate(chosen)
+        ]
+
+    def mixed(self, times: list[float]) -> list[WorkloadEvent]:
+        spec = self.spec
+        rng = self.rng
+        live = self.live
+        events: list[WorkloadEvent] = []
+        # Companies created with a follow-up edit still to come, by the edit's time:
+        # they join ``live`` once it is made, so that nothing archives them first.
+        follow_ups: list[tuple[float, int]] = []
+        remaining = list(reversed(times))
+        while remaining:
+            at = remaining.pop()
+            while follow_ups and follow_ups[0][0] <= at:
+                live.append(follow_ups.pop(0)[1])
+            roll = rng.random()
+            if roll < spec.create_share or not live:
+                company_id = self._create(at, events)
+                delay = spec.edit_after_create_s
+                if delay is not None and remaining:
+                    # The follow-up edit takes the slot of the stream's last arrival.
+                    remaining.pop(0)
+                    edit_at = round(at + delay, 3)
+                    events.append(
+                        WorkloadEvent(
+                            edit_at,
+                            EventKind.UPDATE,
+                            company_id,
+                            self._edit(company_id),
+                        )
+                    )
+                    follow_ups.append((edit_at, company_id))
+                    follow_ups.sort()
+                else:
+                    live.append(company_id)
+                continue
+            index = _pick_index(rng, spec.pattern, len(live))
+            company_id = live[index]
+            if roll < spec.create_share + spec.archive_share:
+                self._remove(index)
+                self.values.pop(company_id, None)
+                events.append(WorkloadEvent(at, EventKind.ARCHIVE, company_id))
+                continue
+            merge_below = spec.create_share + spec.archive_share + spec.merge_share
+            if roll < merge_below and len(live) >= 2:
+                events.append(self._merge(at, index))
+                continue
+            events.append(
+                WorkloadEvent(at, EventKind.UPDATE, company_id, self._edit(company_id))
+            )
+        events.sort(key=lambda e: e.at_s)
+        return events
+
+    def _create(self, at: float, events: list[WorkloadEvent]) -> int:
+        props = self.gen.company()
+        company_id = self.next_id
+        self.next_id += 1
+        events.append(WorkloadEvent(at, EventKind.CREATE, company_id, props))
+        self.values[company_id] = dict(props)
+        return company_id
+
+    def _merge(self, at: float, index: int) -> WorkloadEvent:
+        live = self.live
+        merged_id = live[index]
+        other = self.rng.randrange(len(live) - 1)
+        primary_id = live[other if other < index else other + 1]
+        merged = self._known(merged_id)
+        primary = self._known(primary_id)
+        # The survivor takes the merged company's value wherever it has none.
+        for name, value in merged.items():
+            if primary.get(name) in (None, "") and value not in (None, ""):
+                primary[name] = value
+        self._remove(index)
+        self.values.pop(merged_id, None)
+        return WorkloadEvent(at, EventKind.MERGE, merged_id, primary_id=primary_id)
+
+    def _remove(self, index: int) -> None:
+        live = self.live
+        live[index] = live[-1]
+        live.pop()
+
+    def _known(self, company_id: int) -> dict[str, str | None]:
+        known = self.values.get(company_id)
         if known is None:
-            known = values[company_id] = dict(lookup(company_id)) if lookup else {}
+            start = self.lookup(company_id) if self.lookup else {}
+            known = self.values[company_id] = dict(start)
+        return known
+
+    def _edit(self, company_id: int) -> dict[str, str | None]:
+        rng = self.rng
+        known = self._known(company_id)
         changed: dict[str, str | None] = {}
         for _ in range(1 if rng.random() < 0.75 else 2):
-            prop = rng.choices(_EDITED_NAMES, _EDITED_WEIGHTS)[0]
-            changed[prop] = gen.new_value(prop, known.get(prop))
+            prop = rng.choices(self.edited, self.weights)[0]
+            changed[prop] = self.gen.new_value(prop, known.get(prop))
         known.update(changed)
-        events.append(WorkloadEvent(at, EventKind.UPDATE, company_id, changed))
-    return events
+        return changed
 
 
 def _arrival_times(rng: random.Random, spec: StreamSpec) -> list[float]:

@@ -13,12 +13,23 @@ the context they were created in, and so do the socket callbacks of the servers 
 so starting the mocks under ``"mock"`` and the solution under ``"solution"`` splits the
 process's CPU time between them. Time spent between callbacks (the selector, the loop's own
 bookkeeping) is charged to ``"loop"``.
+
+Stalls: a task that awaits only ``asyncio.sleep(0)``, or anything else that never waits on a
+timer or a socket, keeps callbacks ready on every cycle, so looptime never moves the clock
+and no simulated timeout can fire. A :class:`StallWatchdog` set on the loop notices that
+from the wall clock. A callback that never returns blocks the loop itself, and no check on
+the loop can notice it.
+
+Errors: the tasks one actor starts can be kept in an :class:`ActorTasks`, so that an
+exception no one retrieved is found when the run ends instead of when the task is garbage
+collected, which may be never.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine
@@ -28,8 +39,11 @@ import looptime
 
 T = TypeVar("T")
 
+logger = logging.getLogger(__name__)
+
+DEFAULT_ACTOR = "harness"
 ACTOR: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "syncbench_actor", default="harness"
+    "syncbench_actor", default=DEFAULT_ACTOR
 )
 
 # Simulated seconds the loop may sit with nothing scheduled and no socket ready before the
@@ -42,6 +56,14 @@ IDLE_TIMEOUT_S = 600.0
 # loopback, where a sent byte is readable as soon as send() returns, so a few polls suffice
 # and each jump is cheaper. The determinism tests guard this choice.
 NOOP_CYCLES = 4
+
+# Wall seconds the simulated clock may stand still while callbacks keep running before the
+# loop counts as stalled. Between two moves of the clock the loop only runs the callbacks
+# due at one simulated instant: at most 0.1 wall seconds in the smoke-scale bulk, burst
+# and scale cases, measured on a 2-core machine.
+# NOTE: the gaps at default and full scale, where one step may go through a whole store,
+# were not measured; they are expected to stay far below this limit.
+STALL_LIMIT_S = 60.0
 
 
 class CpuLedger:
@@ -57,8 +79,110 @@ class CpuLedger:
         return dict(self.seconds)
 
 
+class StallWatchdog:
+    """Calls ``on_stall`` when the loop's clock has not moved for ``limit_s`` wall seconds.
+
+    The loop calls :meth:`check` after every cycle. While the clock stands still,
+    ``on_stall`` is called again every ``limit_s`` wall seconds, so a stall that outlasts
+    the first reaction is reported again. ``on_stall`` runs on the loop's thread and may
+    be replaced at any time.
+    """
+
+    def __init__(
+        self,
+        limit_s: float,
+        on_stall: Callable[[], None],
+        cpu: CpuLedger | None = None,
+    ) -> None:
+        if limit_s <= 0:
+            raise ValueError(f"invalid stall limit {limit_s!r}: expected seconds > 0")
+        self.limit_s = limit_s
+        self.on_stall = on_stall
+        self.stalls = 0
+        self._cpu = cpu
+        self._clock_s: float | None = None
+        self._since = time.monotonic()
+        self._cpu_at_move: dict[str, float] = {}
+
+    def check(self, clock_s: float) -> None:
+        """Note the loop's clock after a cycle and call ``on_stall`` if it stood still."""
+        if clock_s != self._clock_s:
+            self._clock_s = clock_s
+            self._since = time.monotonic()
+            if self._cpu is not None:
+                self._cpu_at_move = self._cpu.snapshot()
+            return
+        if time.monotonic() - self._since < self.limit_s:
+            return
+        self._since = time.monotonic()
+        self.stalls += 1
+        self.on_stall()
+
+    def busiest_actor(self) -> str | None:
+        """Return the actor charged the most CPU time since the clock last moved."""
+        if self._cpu is None:
+            return None
+        now = self._cpu.snapshot()
+        grown = {
+            actor: seconds - self._cpu_at_move.get(actor, 0.0)
+            for actor, seconds in now.items()
+        }
+        return max(grown, key=grown.__getitem__, default=None)
+
+
+class ActorTasks:
+    """The tasks one actor created, kept until they end without an unread exception.
+
+    A task that ends with an exception no one retrieved (by awaiting it or calling
+    ``result()`` or ``exception()``) is kept, so :meth:`take_unretrieved` finds it when the
+    run ends. Every other task is dropped once it is done.
+    """
+
+    def __init__(self, actor: str) -> None:
+        self.actor = actor
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._prune_at = 1024
+
+    def add(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.append(task)
+        if len(self._tasks) >= self._prune_at:
+            self._tasks = [t for t in self._tasks if not t.done() or _unretrieved(t)]
+            # Doubling the threshold keeps the pruning cost constant per added task.
+            self._prune_at = max(1024, 2 * len(self._tasks))
+
+    def __contains__(self, task: object) -> bool:
+        return any(t is task for t in self._tasks)
+
+    def take_unretrieved(self) -> list[tuple[asyncio.Task[Any], BaseException]]:
+        """Return the ended tasks whose exception no one retrieved, and retrieve it.
+
+        Retrieving it keeps asyncio from logging the exception a second time when the task
+        is garbage collected.
+        """
+        failed = []
+        for task in self._tasks:
+            if task.done() and _unretrieved(task):
+                exception = task.exception()
+                assert exception is not None
+                failed.append((task, exception))
+        return failed
+
+
+def _unretrieved(task: asyncio.Task[Any]) -> bool:
+    """Return whether ``task`` ended with an exception that no one retrieved.
+
+    NOTE: ``_log_traceback`` is the private flag asyncio's Future keeps for this (C and
+    Python implementation, checked on CPython 3.11). No public method reads it without
+    clearing it.
+    """
+    return bool(getattr(task, "_log_traceback", False))
+
+
 class _CpuAccountingMixin(asyncio.BaseEventLoop):
     cpu: CpuLedger
+    # The actor whose callback raised last; read by the exception handler, which asyncio
+    # calls right after the callback raised, outside the callback's context.
+    failed_callback_actor: str | None = None
 
     def _timed(self, callback: Callable[..., Any]) -> Callable[..., Any]:
         ledger = self.cpu
@@ -67,6 +191,9 @@ class _CpuAccountingMixin(asyncio.BaseEventLoop):
             start = time.thread_time()
             try:
                 return callback(*args)
+            except BaseException:
+                self.failed_callback_actor = ACTOR.get()
+                raise
             finally:
                 ledger.charge(ACTOR.get(), time.thread_time() - start)
 
@@ -92,11 +219,36 @@ class _CpuAccountingMixin(asyncio.BaseEventLoop):
 class VirtualTimeLoop(
     _CpuAccountingMixin, looptime.LoopTimeEventLoop, asyncio.SelectorEventLoop
 ):
-    """A selector loop with looptime's clock and per-actor CPU accounting."""
+    """A selector loop with looptime's clock and per-actor CPU accounting.
+
+    ``watchdog``, when set, is checked after every cycle. ``actor_tasks``, when set, keeps
+    every task created in a context whose actor is ``actor_tasks.actor``.
+    """
 
     def __init__(self) -> None:
         self.cpu = CpuLedger()
+        self.watchdog: StallWatchdog | None = None
+        self.actor_tasks: ActorTasks | None = None
         super().__init__(idle_timeout=IDLE_TIMEOUT_S, noop_cycles=NOOP_CYCLES)
+
+    def create_task(self, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        task = super().create_task(coro, **kwargs)
+        tracked = self.actor_tasks
+        if tracked is not None:
+            context = kwargs.get("context")
+            actor = (
+                ACTOR.get() if context is None else context.get(ACTOR, DEFAULT_ACTOR)
+            )
+            if actor == tracked.actor:
+                tracked.add(task)
+        return task
+
+    def _run_once(self) -> None:
+        # NOTE: BaseEventLoop._run_once is private. It runs one cycle of the loop
+        # (checked on CPython 3.11), and looptime relies on the same structure.
+        super()._run_once()  # type: ignore[misc]
+        if self.watchdog is not None:
+            self.watchdog.check(self.time())
 
 
 def new_virtual_loop() -> VirtualTimeLoop:
@@ -113,14 +265,52 @@ def run_virtual(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what is still running on ``loop``, let it finish, and close the loop."""
+    """Cancel what is still running on ``loop``, let it finish, and close the loop.
+
+    On a loop with a :class:`StallWatchdog`, a task that ignores its cancellation and keeps
+    the clock from moving is left unfinished once the watchdog reports the stall, and a
+    warning names it.
+    """
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
     for task in pending:
         task.cancel()
     if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(_wait_cancelled(loop, pending))
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()
+
+
+async def _wait_cancelled(
+    loop: asyncio.AbstractEventLoop, pending: list[asyncio.Task[Any]]
+) -> None:
+    gathered = asyncio.gather(*pending, return_exceptions=True)
+    watchdog = getattr(loop, "watchdog", None)
+    if watchdog is None:
+        await gathered
+        return
+    stalled = loop.create_future()
+
+    def give_up() -> None:
+        if not stalled.done():
+            stalled.set_result(None)
+
+    watchdog.on_stall = give_up
+    await asyncio.wait([gathered, stalled], return_when=asyncio.FIRST_COMPLETED)
+    if gathered.done():
+        return
+    running = [t for t in pending if not t.done()]
+    logger.warning(
+        "closing the loop with %d task(s) that ignored cancellation and kept the "
+        "simulated clock from moving: %s",
+        len(running),
+        ", ".join(_describe(task) for task in running),
+    )
+
+
+def _describe(task: asyncio.Task[Any]) -> str:
+    coro = task.get_coro()
+    name = getattr(coro, "__qualname__", None) or repr(coro)
+    return f"{task.get_name()} ({name})"
 
 
 def as_actor(actor: str, awaitable: Awaitable[T]) -> asyncio.Task[T]:

@@ -21,7 +21,12 @@ from pytest_syncbench.harness import CaseOutcome, CaseSetup, run_case
 from pytest_syncbench.options import parse_seed, parse_solutions
 from pytest_syncbench.results import EXTRA_INFO_KEY, extra_info
 from pytest_syncbench.scenarios import Scale, scenario
-from pytest_syncbench.summary import format_summary
+from pytest_syncbench.summary import (
+    format_summary,
+    format_sweep_summary,
+    solution_error_lines,
+)
+from pytest_syncbench.sweep import plan_for, run_sweep, sweep_extra_info
 
 CASE_FIXTURE = "syncbench_case"
 _RESULTS_KEY = pytest.StashKey[list[dict[str, Any]]]()
@@ -29,6 +34,9 @@ _SOLUTIONS_KEY = pytest.StashKey[list[str]]()
 _REGISTRY_KEY = pytest.StashKey[dict[str, Any]]()
 _GATES_KEY = pytest.StashKey[GateSetup | None]()
 _GATE_LINES_KEY = pytest.StashKey[list[str]]()
+_SWEEPS_KEY = pytest.StashKey[list[dict[str, Any]]]()
+# Outcomes of this session's scale cases by solution, which the sweep uses as a point.
+_SCALE_OUTCOMES_KEY = pytest.StashKey[dict[str, CaseOutcome]]()
 SKIP_REASON = "scenario tests run only with --syncbench"
 # pytest-benchmark's default for --benchmark-storage (5.x).
 DEFAULT_BENCHMARK_STORAGE = "file://./.benchmarks"
@@ -71,7 +79,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--syncbench-tier",
-        choices=["free", "starter", "professional", "enterprise"],
+        choices=["free", "starter", "professional", "enterprise", "oauth"],
         default="professional",
         help="HubSpot rate-limit tier of the mock account. Default: %(default)s.",
     )
@@ -101,6 +109,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     _disable_looptime_fixture_hook(config.pluginmanager)
     config.stash[_RESULTS_KEY] = []
+    config.stash[_SWEEPS_KEY] = []
+    config.stash[_SCALE_OUTCOMES_KEY] = {}
     try:
         available = registry.discover(config.pluginmanager)
     except (TypeError, ImportError, AttributeError) as exc:
@@ -197,6 +207,8 @@ class CaseRunner:
         )
         outcome = run_case(setup)
         self.outcome = outcome
+        if scenario_name == "scale" and not settings:
+            config.stash[_SCALE_OUTCOMES_KEY][self.solution] = outcome
         info = extra_info(outcome, scale.value, setup.tier)
         self._record(outcome, info)
         config.stash[_RESULTS_KEY].append(info)
@@ -206,6 +218,55 @@ class CaseRunner:
                 pytrace=False,
             )
         return outcome
+
+    def sweep(self) -> dict[str, Any]:
+        """Run the scale sweep of this solution and record it as this test's result.
+
+        The record is stored even when points fail; the test then fails naming them.
+        Returns ``extra_info["syncbench"]`` of the sweep.
+        """
+        config = self._request.config
+        scale = Scale(config.getoption("syncbench_scale"))
+        seed = config.getoption("syncbench_seed")
+        tier = config.getoption("syncbench_tier")
+        label = f"scale-sweep[{self.solution}]"
+        result = run_sweep(
+            plan_for(scale),
+            config.stash[_REGISTRY_KEY][self.solution],
+            seed,
+            tier,
+            progress=_progress_writer(config, label),
+            point_progress=_progress_writer(config, label, every_s=0.0),
+            runner=self._scale_case_or_run,
+        )
+        info = sweep_extra_info(result, self.solution, seed, scale.value, tier)
+        benchmark = self._benchmark
+        benchmark.extra_info[EXTRA_INFO_KEY] = info
+        benchmark.group = info["scenario"]
+        if not benchmark.disabled:
+            # One sample per point: its p95 latency (its deadline when nothing arrived).
+            benchmark._mode = "syncbench"
+            stats = benchmark._make_stats(1)
+            for sample in result.latency_samples():
+                stats.update(sample)
+        config.stash[_SWEEPS_KEY].append(info)
+        if info["status"] == "failed":
+            pytest.fail(f"{label} failed at {info['error']}", pytrace=False)
+        return info
+
+    def _scale_case_or_run(self, setup: CaseSetup) -> CaseOutcome:
+        """Return this session's scale case of the solution if ``setup`` repeats it.
+
+        The sweep's largest point is the scale scenario, so after ``test_scale`` it is
+        not run a second time. Seed and tier are the session's in both.
+        """
+        cached = self._request.config.stash[_SCALE_OUTCOMES_KEY]
+        outcome = cached.get(self.solution)
+        if outcome is not None and outcome.spec == setup.spec and not setup.settings:
+            # Handed over once; the sweep drops it after the point, freeing its memory.
+            del cached[self.solution]
+            return outcome
+        return run_case(setup)
 
     def _record(self, outcome: CaseOutcome, info: dict[str, Any]) -> None:
         benchmark = self._benchmark
@@ -219,8 +280,9 @@ class CaseRunner:
         # 5.x (pinned below 6 in pyproject.toml).
         benchmark._mode = "syncbench"
         stats = benchmark._make_stats(1)
-        # With no latency at all (nothing delivered, or the case failed), the one sample is
-        # the deadline: the worst the case could measure, never a flattering zero.
+        # The samples include each undelivered change at its age when the run ended. Only
+        # a case that measured no change at all has none; its one sample is the deadline,
+        # the worst the case could measure, never a flattering zero.
         samples = outcome.latencies_s or [outcome.spec.deadline_s]
         for sample in samples:
             stats.update(sample)
@@ -233,7 +295,11 @@ def syncbench_case(
     yield CaseRunner(request, benchmark, syncbench_solution)
 
 
-def _progress_writer(config: pytest.Config, label: str) -> Any:
+def _progress_writer(config: pytest.Config, label: str, every_s: float = 5.0) -> Any:
+    """Return a writer of progress lines, or None when output is quiet.
+
+    It prints at most one line every ``every_s`` wall seconds, so short cases stay quiet.
+    """
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
     if reporter is None or config.getoption("verbose") < 0:
@@ -241,9 +307,8 @@ def _progress_writer(config: pytest.Config, label: str) -> Any:
     last = [0.0]
 
     def write(message: str) -> None:
-        # At most one line every 5 wall seconds, so short cases stay quiet.
         now = time.monotonic()
-        if now - last[0] < 5:
+        if now - last[0] < every_s:
             return
         last[0] = now
         if capture is not None:
@@ -275,11 +340,18 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.section("syncbench summary")
         for line in format_summary(results):
             terminalreporter.write_line(line)
+        for line in solution_error_lines(results):
+            terminalreporter.write_line(line, yellow=True)
         if config.getoption("benchmark_disable", False):
             terminalreporter.write_line(
                 "--benchmark-disable: these results were not saved and no JSON was "
                 "written; drop the option to keep them."
             )
+    sweeps = config.stash.get(_SWEEPS_KEY, [])
+    if sweeps:
+        terminalreporter.section("syncbench scale sweep: breaking points")
+        for line in format_sweep_summary(sweeps):
+            terminalreporter.write_line(line)
     gate_lines = config.stash.get(_GATE_LINES_KEY, [])
     if gate_lines:
         terminalreporter.section("syncbench gates")

@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from pytest_syncbench.generator import SYNCED_PROPERTIES
 from pytest_syncbench.harness import CaseOutcome
 from pytest_syncbench.metrics.latency import summarize
+from pytest_syncbench.metrics.lost import lost_by_kind, lost_changes
+from pytest_syncbench.metrics.reliability import succeeded
 
 SCHEMA_VERSION = 1
 EXTRA_INFO_KEY = "syncbench"
@@ -52,6 +55,9 @@ def extra_info(outcome: CaseOutcome, scale: str, tier: str) -> dict[str, Any]:
         )
     else:
         api_calls["daily_quota_share"] = None
+    destination_calls = call_table(outcome.databox_calls)
+    api_calls["succeeded"] = succeeded(outcome.hubspot_calls)
+    destination_calls["succeeded"] = succeeded(outcome.databox_calls)
     cpu = outcome.cpu_s
     return {
         "schema": SCHEMA_VERSION,
@@ -70,11 +76,13 @@ def extra_info(outcome: CaseOutcome, scale: str, tier: str) -> dict[str, Any]:
             "delivered": outcome.delivered_changes,
         },
         "api_calls": api_calls,
-        "destination_calls": call_table(outcome.databox_calls),
-        "latency_s": summarize(outcome.latencies_s),
+        "destination_calls": destination_calls,
+        "latency_s": summarize(outcome.latencies_s, outcome.censored_changes),
         "throughput_per_min": throughput_per_min(outcome),
         "consistency": outcome.consistency.as_dict(),
         "data_loss": outcome.data_loss,
+        "lost_by_kind": lost_by_kind(outcome.lost),
+        "lost_changes": lost_changes(outcome.lost, SYNCED_PROPERTIES, outcome.epoch_ms),
         "cpu_s": round(cpu.get("solution", 0.0), 3),
         "cpu_mock_s": round(cpu.get("mock", 0.0), 3),
         "cpu_by_actor_s": {k: round(v, 3) for k, v in sorted(cpu.items())},
@@ -87,4 +95,7 @@ def extra_info(outcome: CaseOutcome, scale: str, tier: str) -> dict[str, Any]:
         "timeseries": outcome.series.as_dict(),
         "webhooks": outcome.webhooks,
         "solution_stats": outcome.solution_stats,
+        "solution_errors": [error.as_dict() for error in outcome.solution_errors],
+        "solution_error_count": outcome.solution_error_count,
+        **outcome.reliability,
     }

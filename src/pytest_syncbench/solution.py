@@ -95,6 +95,16 @@ class Solution(abc.ABC):
     async def stop(self) -> None:
         """Stop all background work and release connections and servers."""
 
+    async def crash(self) -> None:
+        """Stop at once, as a killed process would, without writing pending work.
+
+        A crash fault calls this, then later starts a fresh instance of the class with the
+        same context: state kept in ``context.redis`` survives and state kept in memory is
+        lost. The default calls :meth:`stop`, the mildest crash, since a graceful stop may
+        still write what is pending. Override it to cancel work without flushing.
+        """
+        await self.stop()
+
     def backlog(self) -> int:
         """Return how many known changes wait to be written; 0 when not tracked."""
         return 0

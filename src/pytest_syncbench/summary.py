@@ -17,6 +17,8 @@ COLUMNS = (
     ("ghost", ">"),
     ("dup", ">"),
     ("lost", ">"),
+    ("ok %", ">"),
+    ("recov s", ">"),
     ("CPU s", ">"),
     ("sim s", ">"),
     ("wall s", ">"),
@@ -27,6 +29,10 @@ def _seconds(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share * 100:.1f}"
 
 
 def row(info: dict[str, Any]) -> list[str]:
@@ -45,6 +51,8 @@ def row(info: dict[str, Any]) -> list[str]:
         f"{consistency['ghost']:,}",
         f"{consistency.get('duplicated', 0):,}",
         f"{info['data_loss']:,}",
+        _percent(info.get("success_rate")),
+        _seconds(info.get("recovery_s")),
         f"{info['cpu_s']:.2f}",
         _seconds(info["simulated_s"]),
         f"{info['wall_s']:.1f}",
@@ -68,6 +76,75 @@ def format_summary(results: list[dict[str, Any]]) -> list[str]:
     lines += [line(r) for r in body]
     lines.append(
         "latency: simulated seconds from a change in HubSpot to its visibility in Databox; "
-        "dup: data stored twice; lost: changes never delivered; CPU s: the solution's own tasks"
+        "dup: data stored twice; lost: changes never delivered; "
+        "ok %: requests the mocks answered 2xx; "
+        "recov s: seconds from the last fault's end until nothing from before it is pending; "
+        "CPU s: the solution's own tasks"
     )
+    return lines
+
+
+def _break_cell(entry: dict[str, Any]) -> str:
+    if entry["broke_at"] is None:
+        held = entry["held_up_to"]
+        return "-" if held is None else f"held up to {held:,}"
+    return f"broke at {entry['broke_at']:,} ({', '.join(entry['reasons'])})"
+
+
+def format_sweep_summary(sweeps: list[dict[str, Any]]) -> list[str]:
+    """Return the lines of a table of each sweep's breaking points, one per solution."""
+    if not sweeps:
+        return []
+    plan = sweeps[0]["sweep"]["plan"]
+    rate_header = f"updates/h at {plan['update_rate']['companies']:,} companies"
+    count_header = (
+        f"companies at {plan['record_count']['updates_per_hour']:,} updates/h"
+    )
+    header = ["solution", "status", rate_header, count_header, "wall s"]
+    body = []
+    for info in sweeps:
+        # The point both axes share is listed twice but ran once.
+        points = {
+            (p["companies"], p["updates_per_hour"]): p
+            for p in info["sweep"]["update_rate"] + info["sweep"]["record_count"]
+        }
+        wall = sum(p.get("wall_s") or 0.0 for p in points.values())
+        body.append(
+            [
+                info["solution"],
+                info["status"],
+                _break_cell(info["breaking_point"]["update_rate"]),
+                _break_cell(info["breaking_point"]["record_count"]),
+                f"{wall:.1f}",
+            ]
+        )
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(f"{c:<{w}}" for c, w in zip(cells, widths, strict=True))
+
+    lines = [line(header), line(["-" * w for w in widths])]
+    lines += [line(r).rstrip() for r in body]
+    lines.append(
+        "a point breaks when its run misses the deadline, its backlog still grows late in "
+        "the stream, or its calls projected to a day exceed the daily limit; "
+        "docs/scale.md"
+    )
+    return lines
+
+
+def solution_error_lines(results: list[dict[str, Any]]) -> list[str]:
+    """Return one warning line for each case whose solution raised or stalled."""
+    lines = []
+    for info in results:
+        count = info.get("solution_error_count") or 0
+        if not count:
+            continue
+        first = info["solution_errors"][0]
+        more = f"; +{count - 1} more" if count > 1 else ""
+        lines.append(
+            f"syncbench: {info['scenario']}[{info['solution']}] solution errors: "
+            f"{count} ({first['where']}: {first['error']}{more}); see the log of "
+            f"syncbench.solution.{info['solution']}"
+        )
     return lines

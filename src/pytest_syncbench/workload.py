@@ -1,19 +1,16 @@
-"""Drive a scenario's writes and faults on the simulated timeline."""
+"""Drive a scenario's writes on the simulated timeline; fault_timeline drives faults."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from pytest_syncbench.clock import Clock
 from pytest_syncbench.generator import EventKind, WorkloadEvent
 from pytest_syncbench.hubspot.store import CompanyNotFound, Store
-from pytest_syncbench.scenarios import Fault, FaultKind
 
 logger = logging.getLogger(__name__)
-
-OutageSetter = Callable[[str | None], Awaitable[None]]
 
 
 async def _sleep_until(clock: Clock, at_s: float) -> None:
@@ -27,49 +24,53 @@ async def apply_events(
 ) -> int:
     """Apply each event to the store at its time; return how many changed the store.
 
-    Events that share a timestamp are applied in one step, so they also share one commit
-    millisecond, as a bulk update or an import does in HubSpot.
+    Events that share a timestamp are applied in one step, with no await between them,
+    so they also share one commit millisecond, as a bulk update or an import does in
+    HubSpot. ``events`` must be sorted by time.
     """
     applied = 0
-    for event in events:
-        await _sleep_until(clock, event.at_s)
-        try:
-            if event.kind is EventKind.CREATE:
-                store.create(event.properties)
-            elif event.kind is EventKind.ARCHIVE:
-                assert event.company_id is not None
-                store.archive(event.company_id)
-            else:
-                assert event.company_id is not None
-                if store.update(event.company_id, event.properties) is None:
-                    continue
-        except CompanyNotFound:
-            # The stream was drawn against the same store, so this only happens when a
-            # user-supplied stream addresses a company that is gone. Skip it and log a warning.
-            logger.warning(
-                "workload skipped %s of missing company %s",
-                event.kind.value,
-                event.company_id,
-            )
-            continue
-        applied += 1
+    index = 0
+    while index < len(events):
+        at_s = events[index].at_s
+        await _sleep_until(clock, at_s)
+        while index < len(events) and events[index].at_s == at_s:
+            applied += apply_event(store, events[index])
+            index += 1
     return applied
 
 
-async def apply_faults(
-    clock: Clock, faults: Sequence[Fault], set_outage: OutageSetter
-) -> None:
-    """Start and end each fault at its time on the simulated timeline."""
-    modes = {FaultKind.HUBSPOT_REFUSED: "refused", FaultKind.HUBSPOT_503: "503"}
-    for fault in sorted(faults, key=lambda f: f.start_s):
-        await _sleep_until(clock, fault.start_s)
-        logger.info(
-            "fault %s starts at %.0fs for %.0fs",
-            fault.kind.value,
-            fault.start_s,
-            fault.duration_s,
+def apply_event(store: Store, event: WorkloadEvent) -> bool:
+    """Apply one event to the store now; return whether it changed the store."""
+    try:
+        if event.kind is EventKind.CREATE:
+            store.create(event.properties)
+        elif event.kind is EventKind.ARCHIVE:
+            store.archive(_company(event))
+        elif event.kind is EventKind.MERGE:
+            if event.primary_id is None:
+                raise ValueError(
+                    f"merge event at {event.at_s}s of company {event.company_id} has "
+                    "no primary_id: set the id of the company it merges into"
+                )
+            store.merge(event.primary_id, _company(event))
+        elif store.update(_company(event), event.properties) is None:
+            return False
+    except CompanyNotFound:
+        # The stream was drawn against the same store, so this only happens when a
+        # user-supplied stream addresses a company that is gone. Skip it and log a warning.
+        logger.warning(
+            "workload skipped %s of missing company %s",
+            event.kind.value,
+            event.company_id,
         )
-        await set_outage(modes[fault.kind])
-        await _sleep_until(clock, fault.end_s)
-        await set_outage(None)
-        logger.info("fault %s ends at %.0fs", fault.kind.value, fault.end_s)
+        return False
+    return True
+
+
+def _company(event: WorkloadEvent) -> int:
+    if event.company_id is None:
+        raise ValueError(
+            f"{event.kind.value} event at {event.at_s}s has no company_id: set the id "
+            "of the company it writes"
+        )
+    return event.company_id

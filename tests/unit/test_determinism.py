@@ -27,9 +27,24 @@ SPEC = ScenarioSpec(
     settle_s=1800.0,
 )
 
+# A crash of the solution inside a webhook outage, with retries short enough that events
+# are dropped and duplicates on the way.
+OVERLAPPING = ScenarioSpec(
+    name="determinism-overlap",
+    description="a short stream with a crash inside a webhook outage",
+    companies=500,
+    streams=(StreamSpec(150, 1200.0, 300.0),),
+    faults=(
+        Fault(600.0, 600.0, FaultKind.WEBHOOK_OUTAGE),
+        Fault(800.0, 200.0, FaultKind.SOLUTION_CRASH),
+    ),
+    settle_s=1800.0,
+    hubspot={"duplicate_rate": 0.05, "max_retries": 2, "retry_span_s": 120.0},
+)
 
-def _measure(solution: str, seed: int) -> dict:
-    setup = CaseSetup(spec=SPEC, solution_cls=discover()[solution], seed=seed)
+
+def _measure(solution: str, seed: int, spec: ScenarioSpec = SPEC) -> dict:
+    setup = CaseSetup(spec=spec, solution_cls=discover()[solution], seed=seed)
     info = extra_info(run_case(setup), "test", setup.tier)
     return {k: v for k, v in info.items() if k not in MACHINE_FIELDS}
 
@@ -44,6 +59,18 @@ def test_same_seed_same_numbers(solution):
     assert first["latency_s"] == second["latency_s"]
     assert first["consistency"] == second["consistency"]
     assert first["data_loss"] == second["data_loss"]
+    assert first == second
+
+
+@pytest.mark.parametrize("solution", ["webhook-sync", "hybrid-cdc"])
+def test_overlapping_faults_same_numbers(solution):
+    first = _measure(solution, seed=5, spec=OVERLAPPING)
+    second = _measure(solution, seed=5, spec=OVERLAPPING)
+
+    assert first["status"] != "failed", first["error"]
+    assert first["restarts"] == 1
+    assert first["events_dropped"] > 0
+    assert first["duplicates"]["webhook_events"] > 0
     assert first == second
 
 

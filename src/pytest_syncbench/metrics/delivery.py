@@ -129,6 +129,14 @@ class DeliveryTracker:
     def unresolved(self) -> int:
         return self._pending_count
 
+    def oldest_unresolved_seq(self) -> int | None:
+        """Return the seq of the oldest change not yet visible, or None if none is pending.
+
+        Seqs follow commit order and each company's list is oldest first, so the oldest
+        pending change heads one of the lists.
+        """
+        return min((seqs[0] for seqs in self._pending.values()), default=None)
+
     def unresolved_changes(self) -> list[Change]:
         changes = self.store.changes
         return [changes[seq] for seqs in self._pending.values() for seq in seqs]

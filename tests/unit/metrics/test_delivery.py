@@ -202,3 +202,21 @@ def test_update_then_merge_resolved_by_archived_row():
     tracker = _scenario(steps)
 
     assert tracker.unresolved == 0
+
+
+def test_oldest_unresolved_seq_follows_delivery():
+    oldest: list[int | None] = []
+
+    async def steps(store, tracker):
+        first = store.create({"name": "Acme", "city": "Boston"})
+        await asyncio.sleep(5)
+        second = store.create({"name": "Beta", "city": "Denver"})
+        oldest.append(tracker.oldest_unresolved_seq())
+        tracker.on_rows(10.0, [_row(first)])
+        oldest.append(tracker.oldest_unresolved_seq())
+        tracker.on_rows(12.0, [_row(second)])
+        oldest.append(tracker.oldest_unresolved_seq())
+
+    _scenario(steps)
+
+    assert oldest == [0, 1, None]

@@ -27,3 +27,38 @@ def test_no_daily_limit_gives_none():
 
 def test_empty_series_max_is_zero():
     assert TimeSeries().max_backlog == 0
+
+
+def test_interval_counts_and_databox_columns():
+    series = TimeSeries()
+    series.add(0.0, 0, 0, 10, 0, 625_000, databox_calls=4)
+    series.add(60.0, 3, 2, 25, 2, 625_000, staleness_s=12.5, databox_calls=9)
+    series.add(
+        120.0,
+        0,
+        0,
+        25,
+        2,
+        625_000,
+        databox_calls=20,
+        databox_rate_limited=6,
+    )
+
+    data = series.as_dict()
+
+    assert data["api_calls_interval"] == [10, 15, 0]
+    assert data["rate_limited_interval"] == [0, 2, 0]
+    assert data["databox_calls"] == [4, 9, 20]
+    assert data["databox_calls_interval"] == [4, 5, 11]
+    assert data["databox_rate_limited"] == [0, 0, 6]
+    assert data["staleness_s"] == [0.0, 12.5, 0.0]
+
+
+def test_every_column_has_one_value_per_sample():
+    series = TimeSeries()
+    for t in range(5):
+        series.add(60.0 * t, t, t, t, 0, None, databox_calls=t)
+
+    lengths = {name: len(values) for name, values in series.as_dict().items()}
+
+    assert set(lengths.values()) == {5}
