@@ -92,6 +92,7 @@ def extra_info(outcome: CaseOutcome, scale: str, tier: str) -> dict[str, Any]:
         "deadline_s": outcome.spec.deadline_s,
         "wall_s": outcome.wall_s,
         "max_backlog": outcome.series.max_backlog,
+        "stream_max_backlog": stream_max_backlog(outcome),
         "timeseries": outcome.series.as_dict(),
         "webhooks": outcome.webhooks,
         "solution_stats": outcome.solution_stats,
@@ -99,3 +100,22 @@ def extra_info(outcome: CaseOutcome, scale: str, tier: str) -> dict[str, Any]:
         "solution_error_count": outcome.solution_error_count,
         **outcome.reliability,
     }
+
+
+def stream_max_backlog(outcome: CaseOutcome) -> int | None:
+    """Return the largest backlog sampled once the first write stream has started.
+
+    ``max_backlog`` also covers the initial sync of the seeded companies, which in most
+    scenarios dwarfs what a burst or an outage leaves behind. None without streams.
+    """
+    starts = [stream.start_s for stream in outcome.spec.streams]
+    if not starts:
+        return None
+    first = min(starts)
+    series = outcome.series
+    pending = [
+        value
+        for t_s, value in zip(series.t_s, series.pending_changes, strict=True)
+        if t_s >= first
+    ]
+    return max(pending, default=0)

@@ -1,6 +1,10 @@
 """Time series samples and the backlog maximum."""
 
+from types import SimpleNamespace
+
+from pytest_syncbench.generator import StreamSpec
 from pytest_syncbench.metrics.timeseries import TimeSeries
+from pytest_syncbench.results import stream_max_backlog
 
 
 def test_samples_and_max_backlog():
@@ -62,3 +66,20 @@ def test_every_column_has_one_value_per_sample():
     lengths = {name: len(values) for name, values in series.as_dict().items()}
 
     assert set(lengths.values()) == {5}
+
+
+def test_stream_max_backlog_skips_the_initial_sync():
+    series = TimeSeries()
+    for t_s, pending in ((0.0, 9_000), (60.0, 4_000), (600.0, 30), (660.0, 45)):
+        series.add(t_s, pending, 0, 0, 0, None)
+    with_stream = SimpleNamespace(
+        spec=SimpleNamespace(
+            streams=(StreamSpec(count=10, duration_s=60.0, start_s=600.0),)
+        ),
+        series=series,
+    )
+    without = SimpleNamespace(spec=SimpleNamespace(streams=()), series=series)
+
+    assert series.max_backlog == 9_000
+    assert stream_max_backlog(with_stream) == 45
+    assert stream_max_backlog(without) is None
