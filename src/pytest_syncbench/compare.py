@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_syncbench.jsonfile import read_json
 from pytest_syncbench.results import EXTRA_INFO_KEY
 
 DEFAULT_METRICS = (
@@ -142,18 +143,7 @@ def _worsened(gate: Gate, base: Number, new: Number) -> bool:
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CompareError(f"{path}: file not found; {_INPUT_HINT}") from None
-    except IsADirectoryError:
-        raise CompareError(f"{path}: is a directory; {_INPUT_HINT}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CompareError(f"{path}: cannot read ({error}); {_INPUT_HINT}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CompareError(f"{path}: not valid JSON ({error}); {_INPUT_HINT}") from None
+    return read_json(path, CompareError, _INPUT_HINT)
 
 
 def _benchmarks(path: Path, document: Any) -> list[Any]:

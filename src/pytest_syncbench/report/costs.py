@@ -133,24 +133,12 @@ def price_case(case: Case, metrics: CodeMetrics | None, prices: Prices) -> Cost:
     build = build_hours * rate
     tco = build + prices.number("projection.horizon_months") * run
     all_sources = daily.sources + cpu_sources
-    if not measured:
-        return Cost(
-            solution=name,
-            daily_calls=daily,
-            limit_increases=Num(increases, daily.sources, "model"),
-            api_usd=Num(api, daily.sources, "model", "$"),
-            vcpu=Num(vcpu, cpu_sources, "model"),
-            compute_usd=Num(compute, cpu_sources, "model", "$"),
-            redis_usd=Num(redis, (), "model", "$"),
-            fee_usd=Num(fee, (), "model", "$"),
-            build_hours=Num(None, (), "model", "h"),
-            maintenance_hours=Num(None, (), "model", "h"),
-            run_usd=Num(None, all_sources, "model", "$"),
-            build_usd=Num(None, (), "model", "$"),
-            tco_usd=Num(None, all_sources, "model", "$"),
-            exceeds_max_increases=exceeds,
-            measured=False,
-        )
+
+    # A solution whose code was not measured has no build or maintenance estimate, so
+    # neither it nor the figures that add them up are given.
+    def known(value: float) -> float | None:
+        return value if measured else None
+
     return Cost(
         solution=name,
         daily_calls=daily,
@@ -160,12 +148,13 @@ def price_case(case: Case, metrics: CodeMetrics | None, prices: Prices) -> Cost:
         compute_usd=Num(compute, cpu_sources, "model", "$"),
         redis_usd=Num(redis, (), "model", "$"),
         fee_usd=Num(fee, (), "model", "$"),
-        build_hours=Num(build_hours, (), "model", "h"),
-        maintenance_hours=Num(maintenance, (), "model", "h"),
-        run_usd=Num(run, all_sources, "model", "$"),
-        build_usd=Num(build, (), "model", "$"),
-        tco_usd=Num(tco, all_sources, "model", "$"),
+        build_hours=Num(known(build_hours), (), "model", "h"),
+        maintenance_hours=Num(known(maintenance), (), "model", "h"),
+        run_usd=Num(known(run), all_sources, "model", "$"),
+        build_usd=Num(known(build), (), "model", "$"),
+        tco_usd=Num(known(tco), all_sources, "model", "$"),
         exceeds_max_increases=exceeds,
+        measured=measured,
     )
 
 

@@ -6,12 +6,12 @@ and the index of its file, so each number in a report can name the field it came
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_syncbench.jsonfile import read_json as read_json_file
 from pytest_syncbench.report.schema import FieldError, check_fields
 from pytest_syncbench.results import EXTRA_INFO_KEY
 
@@ -89,18 +89,7 @@ class ResultsFile:
 
 def read_json(path: Path) -> Any:
     """Parse a JSON file, raising ReportError that names the file on any failure."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportError(f"{path}: file not found; {INPUT_HINT}") from None
-    except IsADirectoryError:
-        raise ReportError(f"{path}: is a directory; {INPUT_HINT}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ReportError(f"{path}: cannot read ({error}); {INPUT_HINT}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ReportError(f"{path}: not valid JSON ({error}); {INPUT_HINT}") from None
+    return read_json_file(path, ReportError, INPUT_HINT)
 
 
 def _check_case(path: Path, name: str, info: Any) -> dict[str, Any]:
