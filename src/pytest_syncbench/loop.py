@@ -82,7 +82,7 @@ class CpuLedger:
 class StallWatchdog:
     """Calls ``on_stall`` when the loop's clock has not moved for ``limit_s`` wall seconds.
 
-    The loop calls :meth:`check` after every cycle. While the clock stands still,
+    The loop calls :meth:`check` after every cycle. While the clock does not move,
     ``on_stall`` is called again every ``limit_s`` wall seconds, so a stall that outlasts
     the first reaction is reported again. ``on_stall`` runs on the loop's thread and may
     be replaced at any time.

@@ -52,8 +52,9 @@ if TYPE_CHECKING:
 
 LIST_DEFAULT_LIMIT = 10
 LIST_MAX_LIMIT = 100
-# HubSpot says propertiesWithHistory "will reduce the maximum number of companies that can be
-# read by a single request" without a number; the mock uses the batch read limit of 50.
+# HubSpot documents that propertiesWithHistory "will reduce the maximum number of
+# companies that can be read by a single request" but gives no number, so the mock uses
+# the batch read limit of 50.
 LIST_MAX_LIMIT_WITH_HISTORY = 50
 
 
@@ -82,7 +83,7 @@ class CompaniesApi:
         return round(self.mock.config.archive_retention_s * 1000)
 
     def readable(self, company_id: int | None, archived: bool) -> Company | None:
-        """Return the company a read of ``company_id`` answers with, or None (not found).
+        """Return the company that a read of ``company_id`` returns, or None (not found).
 
         Without ``archived`` a merged-away id resolves to its survivor; with it only
         archived companies that are neither merged away nor purged are found.

@@ -116,7 +116,7 @@ def batch_response(
     message: str,
     status: int = 200,
 ) -> web.Response:
-    """Answer a batch: ``status`` when every input succeeded, else 207 with the errors."""
+    """Build a batch response: ``status`` when every input succeeded, else 207 with the errors."""
     stamp = iso_ms(started_ms)
     payload: dict[str, Any] = {
         "status": "COMPLETE",

@@ -273,7 +273,7 @@ class Store:
         return gone, kept
 
     def resolve(self, company_id: int) -> Company:
-        """Return the company that answers for ``company_id``, following merges."""
+        """Return the company that ``company_id`` resolves to, following merges."""
         company = self.get(company_id)
         while company.merged_into is not None:
             company = self.get(company.merged_into)

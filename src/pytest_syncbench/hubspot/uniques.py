@@ -1,7 +1,7 @@
 """Properties with unique values (``hasUniqueValue``) and HubSpot's 409 CONFLICT on them.
 
 HubSpot lets an account mark custom properties as unique: a create, update or upsert that
-would give a second record a value another record already holds fails with 409 CONFLICT,
+would give a second record a value another record already has fails with 409 CONFLICT,
 and batch upsert and batch read may name such a property as ``idProperty``. The mock takes
 the unique property names from ``HubSpotConfig.unique_properties``; the default is none, so
 default runs never see a 409.
@@ -30,7 +30,7 @@ OBJECT_ID = "hs_object_id"
 
 
 def conflict(name: str, value: str, existing_id: int | None) -> ApiError:
-    """The 409 for a value already held by ``existing_id`` (None: by another input)."""
+    """Build the 409 for a value already taken by ``existing_id`` (None: by another input)."""
     if existing_id is None:
         message = f"Duplicate value for unique property {name} in the batch input."
         detail = f"More than one input sets {name} to {value!r}."

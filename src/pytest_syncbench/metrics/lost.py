@@ -1,7 +1,7 @@
 """Which source changes never reached the destination: a sample and counts by kind.
 
 ``data_loss`` counts the changes the delivery tracker still has unresolved at the end
-of a run. This module says which ones they were, so that a result shows exactly what a
+of a run. This module lists which ones they were, so that a result shows exactly what a
 solution lost (an edit of one property, a deletion, a merge), not only how many.
 """
 

@@ -76,7 +76,8 @@ def test_list_and_batch_read_with_history() -> None:
             )
             assert listed.status_code == 200
             page = listed.json()
-            # A history listing pages 50 at a time (HubSpot only says "reduced").
+            # A history listing pages 50 at a time, since HubSpot documents only that
+            # the page size is "reduced".
             assert len(page["results"]) == 50
             versions = page["results"][1]["propertiesWithHistory"]["industry"]
             assert versions[0]["value"] == "RETAIL"

@@ -79,7 +79,7 @@ def test_delete_archives_without_bumping_last_modified() -> None:
 
 
 def test_delete_of_unknown_or_archived_id_is_204() -> None:
-    # HubSpot answers 204 whatever the id's state; nothing is written for these.
+    # HubSpot returns 204 whatever the id's state, and nothing is written for these.
     async def scenario() -> None:
         async with running_mock(2) as run:
             run.store.archive(2)

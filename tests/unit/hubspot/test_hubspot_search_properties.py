@@ -96,7 +96,7 @@ def seed_store(rows: list[dict[str, Any]]) -> Store:
 
 
 def apply_fates(store: Store, rows: list[dict[str, Any]]) -> None:
-    """Archive or merge away the companies whose row says so."""
+    """Archive or merge away the companies whose row marks them so."""
     for company_id, row in zip(sorted(store.companies), rows, strict=True):
         if row["fate"] == "archived":
             store.archive(company_id)
