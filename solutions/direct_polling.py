@@ -15,6 +15,9 @@ cycle is treated the same way.
 
 The snapshot lives in memory: after a restart the first cycle rewrites every row, and a
 company deleted while the solution was down is never marked archived.
+
+Each cycle is a trace ``poll cycle`` of ``context.tracer``, with its requests and
+``databox write`` spans under it.
 """
 
 from __future__ import annotations
@@ -218,6 +221,7 @@ class DirectPolling(Solution):
             hubspot_max_attempts=self.settings.hubspot_max_attempts,
             databox_max_attempts=self.settings.databox_max_attempts,
         )
+        hubspot.tracer = databox.tracer = context.tracer
         self._clients = [hubspot, databox]
         self._poller = Poller(
             hubspot, databox, context.properties, self.settings, context.logger
@@ -255,7 +259,9 @@ class DirectPolling(Solution):
         while True:
             started = context.clock.now()
             try:
-                await poller.run_cycle()
+                with context.tracer.cycle("poll cycle") as span:
+                    if not await poller.run_cycle():
+                        span.fail("IncompleteCycle", "the cycle ended early")
             except Exception:
                 # A bug in one cycle must not end the schedule: the next cycle retries.
                 poller.stats["failed_cycles"] += 1

@@ -23,6 +23,10 @@ Webhook events are handled as in :mod:`solutions.webhook_sync`, with three addit
   hashes skip rows Databox already holds; event keys and the watermark are committed
   with the rows they produced. A restarted instance replays the list and resumes CDC
   from the watermark instead of copying everything again.
+
+Traces: those of webhook-sync, plus a ``cdc cycle`` trace per scan and a ``reconcile``
+trace per reconciliation, each with its requests. The flush that writes their rows links
+to them. Deliveries replayed from Redis are ``webhook process`` traces of their own.
 """
 
 from __future__ import annotations
@@ -212,10 +216,11 @@ class HybridCdc(WebhookSync):
         if self._resumed:
             # CDC from the watermark and a reconciliation replace the full copy.
             return
-        started_ms = self.clock.now_ms()
-        await self._initial_sync()
-        self._watermark_candidate = Cursor(started_ms - self._lookback_ms, 0)
-        await self._flush()
+        with self.tracer.cycle("initial sync"):
+            started_ms = self.clock.now_ms()
+            await self._initial_sync()
+            self._watermark_candidate = Cursor(started_ms - self._lookback_ms, 0)
+            await self._flush()
 
     @property
     def _lookback_ms(self) -> int:
@@ -228,7 +233,9 @@ class HybridCdc(WebhookSync):
             await asyncio.sleep(self.settings.cdc_interval_s)
         while True:
             try:
-                await self._cdc_cycle()
+                with self.tracer.cycle("cdc cycle") as span:
+                    await self._cdc_cycle()
+                    self._link_next_write(span.handle)
             except (HubSpotError, RedisError) as exc:
                 self.counters["failed_cdc_cycles"] += 1
                 self.log.warning("CDC cycle failed: %s", exc)
@@ -324,7 +331,9 @@ class HybridCdc(WebhookSync):
             await asyncio.sleep(self.settings.reconcile_interval_s)
         while True:
             try:
-                await self._reconcile()
+                with self.tracer.cycle("reconcile") as span:
+                    await self._reconcile()
+                    self._link_next_write(span.handle)
             except (HubSpotError, RedisError) as exc:
                 self.log.warning("reconciliation failed: %s", exc)
             await asyncio.sleep(self.settings.reconcile_interval_s)

@@ -8,6 +8,9 @@ Each sync counts companies with HubSpot's search API, one search per lifecycle s
 and one over all companies, reading only ``total``, and pushes the counts as metrics
 dated with the sync's start. A failed sync is not retried before the next scheduled
 one, as the real connector does.
+
+Each sync is a trace ``native sync`` of ``context.tracer``, with its searches and the
+``databox write`` of the counts under it.
 """
 
 from __future__ import annotations
@@ -127,6 +130,7 @@ class NativeIntegration(Solution):
             hubspot_max_attempts=self.settings.hubspot_max_attempts,
             databox_max_attempts=self.settings.databox_max_attempts,
         )
+        self._hubspot.tracer = self._databox.tracer = context.tracer
         self._task = asyncio.create_task(self._run(context), name=self.name)
 
     async def stop(self) -> None:
@@ -167,7 +171,9 @@ class NativeIntegration(Solution):
         while True:
             started_ms = clock.now_ms()
             try:
-                await self.sync(clock)
+                with context.tracer.cycle("native sync") as span:
+                    if not await self.sync(clock):
+                        span.fail("SyncFailed", "the counts were not pushed")
             except Exception:
                 # A bug in one sync must not end the schedule.
                 self.stats["failed_syncs"] += 1

@@ -21,6 +21,13 @@ The sequence on start:
 
 Changed rows are written to Databox every ``flush_interval_s`` or as soon as
 ``flush_rows`` are waiting.
+
+Traces (``context.tracer``): ``webhook setup`` and ``initial sync`` are one trace each.
+Every delivery is a ``webhook batch`` trace (see
+:mod:`solutions.common.webhook_receiver`) whose ``webhook process`` span is added when
+the worker applies it. Read-backs are ``read back`` traces. A flush outside the initial
+sync is a ``flush`` trace, linked to the batches processed since the previous flush.
+Both contain their requests and ``databox write`` spans.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_syncbench.clock import iso_ms, parse_iso_ms
 from pytest_syncbench.solution import Delivery, Solution, SolutionContext
+from pytest_syncbench.tracing import MAX_LINKS, NULL_TRACER, Parent, SyncTracer
 from solutions.common.databox_client import DataboxClient, DataboxError
 from solutions.common.events import (
     CREATION,
@@ -141,7 +149,8 @@ class WebhookSync(Solution):
         self._rows: dict[int, dict[str, Any]] = {}
         self._deleted: set[int] = set()
         self._dirty: set[int] = set()
-        self._queue: asyncio.Queue[list[WebhookEvent]] = asyncio.Queue()
+        # Each delivery's events, with the span of the delivery to trace processing under.
+        self._queue: asyncio.Queue[tuple[list[WebhookEvent], Parent]] = asyncio.Queue()
         self._queued_events = 0
         self._versions = ObjectVersions()
         # Objects to read back, with the number of the delivery that asked first, and
@@ -154,6 +163,9 @@ class WebhookSync(Solution):
         self._flush_now = asyncio.Event()
         self._fetch_signal = asyncio.Event()
         self._ignored_types: set[str] = set()
+        self.tracer: SyncTracer = NULL_TRACER
+        # Spans whose changes the next flush writes, to link it to them.
+        self._write_links: list[Parent] = []
 
     # -- Solution interface ------------------------------------------------------------
 
@@ -165,20 +177,22 @@ class WebhookSync(Solution):
         self.settings = load_settings(self.settings_class, context.settings)
         self.clock: Clock = context.clock
         self.log: logging.Logger = context.logger
+        self.tracer = context.tracer
         self.properties = tuple(context.properties)
         self._synced = frozenset(self.properties)
         self._dedup = Deduplicator(ttl_ms=round(self.settings.dedup_window_s * 1000))
         self.hubspot = HubSpotClient(
-            context.hubspot, self.clock, self.log, seed=self.name
+            context.hubspot, self.clock, self.log, seed=self.name, tracer=self.tracer
         )
         self.databox = DataboxClient(
-            context.databox, self.clock, self.log, seed=self.name
+            context.databox, self.clock, self.log, seed=self.name, tracer=self.tracer
         )
         self.receiver = WebhookReceiver(
             context.hubspot.client_secret,
             self.clock,
             self._on_delivery,
             port=self.settings.receiver_port,
+            tracer=self.tracer,
         )
         await self._restore()
         await self.receiver.start()
@@ -222,7 +236,8 @@ class WebhookSync(Solution):
         """Load durable state before deliveries arrive; webhook-sync keeps none."""
 
     async def _main(self) -> None:
-        await self._retry_until_done("webhook setup", self._configure_webhooks)
+        with self.tracer.cycle("webhook setup"):
+            await self._retry_until_done("webhook setup", self._configure_webhooks)
         await self._catch_up()
         self._spawn(self._work(), "worker")
         self._spawn(self._fetch_loop(), "fetcher")
@@ -230,7 +245,8 @@ class WebhookSync(Solution):
 
     async def _catch_up(self) -> None:
         """Bring the destination level with HubSpot before events are applied."""
-        await self._initial_sync()
+        with self.tracer.cycle("initial sync"):
+            await self._initial_sync()
 
     async def _configure_webhooks(self) -> None:
         """Point the app's webhooks here and subscribe to what is not yet subscribed.
@@ -304,7 +320,7 @@ class WebhookSync(Solution):
 
     async def _drain(self) -> None:
         while not self._queue.empty():
-            await self._process(self._queue.get_nowait())
+            await self._process_traced(*self._queue.get_nowait())
         await self._flush()
 
     async def _shutdown(self) -> None:
@@ -355,18 +371,31 @@ class WebhookSync(Solution):
     def _enqueue(self, events: list[WebhookEvent]) -> None:
         self.counters["events_received"] += len(events)
         self._queued_events += len(events)
-        self._queue.put_nowait(events)
+        self._queue.put_nowait((events, self.tracer.current()))
 
     async def _work(self) -> None:
         while True:
-            events = await self._queue.get()
+            events, batch = await self._queue.get()
             try:
-                await self._process(events)
+                await self._process_traced(events, batch)
             except Exception:
                 # One bad delivery must not stop the worker; the rest still apply.
                 self.log.exception("%s failed to process a delivery", self.name)
             if len(self._dirty) >= self.settings.flush_rows:
                 self._flush_now.set()
+
+    async def _process_traced(self, events: list[WebhookEvent], batch: Parent) -> None:
+        """Apply one delivery in a ``webhook process`` span under its ``batch``."""
+        with self.tracer.span(
+            "webhook process", parent=batch, **{"syncbench.events": len(events)}
+        ) as span:
+            await self._process(events)
+            self._link_next_write(span.handle)
+
+    def _link_next_write(self, handle: Parent) -> None:
+        """Link the next flush to ``handle``, a span whose changes it writes."""
+        if handle is not None and len(self._write_links) < MAX_LINKS:
+            self._write_links.append(handle)
 
     async def _process(self, events: list[WebhookEvent]) -> None:
         """Apply one delivery; deliveries are numbered in the order they arrived."""
@@ -537,7 +566,15 @@ class WebhookSync(Solution):
             while waiting := [
                 i for i in self._fetch_wanted if i not in self._in_flight
             ]:
-                if not await self._fetch(waiting[:BATCH_LIMIT]):
+                chunk = waiting[:BATCH_LIMIT]
+                with self.tracer.cycle(
+                    "read back", **{"syncbench.objects": len(chunk)}
+                ) as span:
+                    done = await self._fetch(chunk)
+                    if not done:
+                        span.fail("ReadBackFailed", "retried later")
+                    self._link_next_write(span.handle)
+                if not done:
                     await asyncio.sleep(self.settings.retry_delay_s)
 
     async def _fetch(self, object_ids: list[int]) -> bool:
@@ -616,27 +653,33 @@ class WebhookSync(Solution):
             commit = self._prepare_commit()
             if not rows and commit is None:
                 return True
-            written = 0
-            try:
-                rows = await self._unwritten(rows)
-                for start in range(0, len(rows), BATCH_LIMIT):
-                    chunk = rows[start : start + BATCH_LIMIT]
-                    await self.databox.upsert_rows(chunk)
-                    written += len(chunk)
-                await self._commit(rows, commit)
-            except self.flush_errors as exc:
-                self.counters["failed_flushes"] += 1
-                self._dirty |= ids
-                self._abort_commit(commit)
-                self.log.warning(
-                    "flush of %d rows failed after %d written: %s",
-                    len(rows),
-                    written,
-                    exc,
-                )
-                return False
-            finally:
-                self.counters["rows_written"] += written
+            links, self._write_links = self._write_links, []
+            with self.tracer.span(
+                "flush", links=links, **{"syncbench.rows": len(rows)}
+            ) as span:
+                written = 0
+                try:
+                    rows = await self._unwritten(rows)
+                    for start in range(0, len(rows), BATCH_LIMIT):
+                        chunk = rows[start : start + BATCH_LIMIT]
+                        await self.databox.upsert_rows(chunk)
+                        written += len(chunk)
+                    await self._commit(rows, commit)
+                except self.flush_errors as exc:
+                    self.counters["failed_flushes"] += 1
+                    self._dirty |= ids
+                    self._abort_commit(commit)
+                    self.log.warning(
+                        "flush of %d rows failed after %d written: %s",
+                        len(rows),
+                        written,
+                        exc,
+                    )
+                    span.fail(type(exc).__qualname__, str(exc))
+                    return False
+                finally:
+                    self.counters["rows_written"] += written
+                    span.set("syncbench.rows_written", written)
             if rows:
                 self.counters["flushes"] += 1
             return True

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from pytest_syncbench.tracing import NULL_TRACER, SyncTracer
 from solutions.common.ratelimit import Backoff, SlidingWindowLimiter
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ class DataboxClient:
     """The ingestion and push APIs of one Databox account over pooled connections.
 
     Each API is paced separately, as Databox limits them separately. ``seed`` seeds the
-    backoff jitter, so that runs repeat exactly.
+    backoff jitter, so that runs repeat exactly. Each write is a ``databox write`` span
+    of ``tracer``, with a client span per attempt of each request under it.
     """
 
     def __init__(
@@ -68,10 +70,12 @@ class DataboxClient:
         *,
         seed: str,
         max_attempts: int = 8,
+        tracer: SyncTracer = NULL_TRACER,
     ) -> None:
         self.access = access
         self.clock = clock
         self.log = logger
+        self.tracer = tracer
         self.backoff = Backoff(random.Random(f"databox:{seed}"), max_attempts)
         self.ingest_pace = SlidingWindowLimiter(REQUESTS_PER_SECOND, 1.0)
         self.push_pace = SlidingWindowLimiter(REQUESTS_PER_SECOND, 1.0)
@@ -87,11 +91,12 @@ class DataboxClient:
         """Write rows into the run's dataset, 100 per call, replacing rows by ``id``."""
         path = f"/v1/datasets/{self.access.dataset_id}/data"
         headers = {"x-api-key": self.access.api_key}
-        for start in range(0, len(rows), RECORDS_PER_CALL):
-            chunk = list(rows[start : start + RECORDS_PER_CALL])
-            await self._send(
-                path, {"records": chunk}, headers, self.ingest_pace, idempotent=True
-            )
+        with self.tracer.span("databox write", **{"syncbench.rows": len(rows)}):
+            for start in range(0, len(rows), RECORDS_PER_CALL):
+                chunk = list(rows[start : start + RECORDS_PER_CALL])
+                await self._send(
+                    path, {"records": chunk}, headers, self.ingest_pace, idempotent=True
+                )
 
     async def push(self, items: Sequence[dict[str, Any]]) -> None:
         """Push metric items (``key``, ``value``, ``date``, ``attributes``).
@@ -99,9 +104,12 @@ class DataboxClient:
         Not idempotent: see the module docstring for when a push is retried.
         """
         headers = {"Accept": _PUSH_ACCEPT}
-        for start in range(0, len(items), ITEMS_PER_PUSH):
-            chunk = list(items[start : start + ITEMS_PER_PUSH])
-            await self._send("/data", chunk, headers, self.push_pace, idempotent=False)
+        with self.tracer.span("databox write", **{"syncbench.items": len(items)}):
+            for start in range(0, len(items), ITEMS_PER_PUSH):
+                chunk = list(items[start : start + ITEMS_PER_PUSH])
+                await self._send(
+                    "/data", chunk, headers, self.push_pace, idempotent=False
+                )
 
     async def _send(
         self,
@@ -119,9 +127,13 @@ class DataboxClient:
             attempt += 1
             await pace.acquire()
             try:
-                response = await self._http.post(
-                    path, json=payload, headers=headers, auth=auth
-                )
+                with self.tracer.http_request(
+                    "databox", "POST", endpoint, path, attempt
+                ) as span:
+                    response = await self._http.post(
+                        path, json=payload, headers=headers, auth=auth
+                    )
+                    span.set_status_code(response.status_code)
             except httpx.TransportError as exc:
                 self.calls[endpoint, type(exc).__name__] += 1
                 # A refused connection never carried the request. Any later failure

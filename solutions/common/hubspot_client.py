@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from pytest_syncbench.tracing import NULL_TRACER, SyncTracer
 from solutions.common.ratelimit import (
     Backoff,
     SlidingWindowLimiter,
@@ -81,6 +82,7 @@ class HubSpotClient:
 
     ``seed`` seeds the backoff jitter, so that runs repeat exactly. ``requests_per_10s``
     overrides the client-side burst budget, which defaults to 90% of the tier's limit.
+    Each attempt of a request is a client span of ``tracer``, named by its endpoint.
     """
 
     def __init__(
@@ -92,12 +94,14 @@ class HubSpotClient:
         seed: str,
         max_attempts: int = 6,
         requests_per_10s: int | None = None,
+        tracer: SyncTracer = NULL_TRACER,
     ) -> None:
         if requests_per_10s is None:
             requests_per_10s = hubspot_burst_limit(access.tier, logger)
         self.access = access
         self.clock = clock
         self.log = logger
+        self.tracer = tracer
         self.backoff = Backoff(random.Random(f"hubspot:{seed}"), max_attempts)
         self.burst = SlidingWindowLimiter(requests_per_10s, 10.0)
         self.search_pace = SlidingWindowLimiter(SEARCH_PER_SECOND, 1.0)
@@ -255,9 +259,13 @@ class HubSpotClient:
             attempt += 1
             await limiter.acquire()
             try:
-                response = await self._http.request(
-                    method, path, params=params, json=json
-                )
+                with self.tracer.http_request(
+                    "hubspot", method, endpoint, path, attempt
+                ) as span:
+                    response = await self._http.request(
+                        method, path, params=params, json=json
+                    )
+                    span.set_status_code(response.status_code)
             except httpx.TransportError as exc:
                 self.calls[endpoint, type(exc).__name__] += 1
                 await self._retry_or_raise(target, attempt, _describe(exc), exc)

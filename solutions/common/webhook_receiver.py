@@ -5,6 +5,10 @@ a sink and answers 200 at once: HubSpot counts a reply slower than 5 seconds as 
 failure and retries the whole batch, so the handler never processes events
 itself.
 
+Each delivery is a root span ``webhook batch`` of the receiver's tracer, with the number
+of valid events, and the sink runs inside it: ``tracer.current()`` in the sink is the
+batch, for spans of its processing made later in another task.
+
 Usage::
 
     queue: asyncio.Queue[list[WebhookEvent]] = asyncio.Queue()
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
+from pytest_syncbench.tracing import NULL_TRACER, NullSpan, SyncTracer, TracedSpan
 from solutions.common.events import WebhookEvent, parse_events
 
 if TYPE_CHECKING:
@@ -99,6 +104,7 @@ class WebhookReceiver:
         port: int = 0,
         path: str = "/hubspot/webhooks",
         max_age_ms: int = MAX_TIMESTAMP_AGE_MS,
+        tracer: SyncTracer = NULL_TRACER,
     ) -> None:
         if not client_secret:
             raise ValueError(
@@ -111,6 +117,7 @@ class WebhookReceiver:
         self.port = port
         self.path = path
         self.max_age_ms = max_age_ms
+        self.tracer = tracer
         self.deliveries = 0
         self.rejected = 0
         self.invalid_events = 0
@@ -142,6 +149,18 @@ class WebhookReceiver:
             self._runner = None
 
     async def _handle(self, request: web.Request) -> web.Response:
+        with self.tracer.cycle(
+            "webhook batch",
+            kind="server",
+            **{"http.request.method": request.method, "url.path": request.path},
+        ) as span:
+            response = await self._receive(request, span)
+            span.set_status_code(response.status, server=True)
+        return response
+
+    async def _receive(
+        self, request: web.Request, span: TracedSpan | NullSpan
+    ) -> web.Response:
         body = await request.read()
 
         problem = self._check_signature(request, body)
@@ -163,6 +182,7 @@ class WebhookReceiver:
             )
 
         events, errors = parse_events(decoded)
+        span.set("syncbench.events", len(events))
         if errors:
             # Rejecting the batch would make HubSpot retry it for a day without success;
             # keep the good events and log the bad ones.

@@ -27,6 +27,7 @@ from typing import Any
 
 import fakeredis
 import redis.asyncio
+from opentelemetry.sdk.trace import TracerProvider
 
 from pytest_syncbench.clock import Clock
 from pytest_syncbench.databox.config import DataboxConfig
@@ -43,11 +44,12 @@ from pytest_syncbench.hubspot.store import Change, Store
 from pytest_syncbench.loop import (
     STALL_LIMIT_S,
     ActorTasks,
+    LiveTimeLoop,
     StallWatchdog,
     VirtualTimeLoop,
     as_actor,
     close_loop,
-    new_virtual_loop,
+    new_case_loop,
 )
 from pytest_syncbench.metrics.consistency import (
     Consistency,
@@ -60,8 +62,11 @@ from pytest_syncbench.metrics.reliability import reliability
 from pytest_syncbench.metrics.resources import PeakRss
 from pytest_syncbench.metrics.timeseries import TimeSeries
 from pytest_syncbench.neighbour import run_neighbour
+from pytest_syncbench.observe import CaseObserver
+from pytest_syncbench.redis_backend import open_case_client
 from pytest_syncbench.scenarios import ScenarioSpec
 from pytest_syncbench.solution import Delivery, Solution, SolutionContext
+from pytest_syncbench.tracing import case_tracer
 from pytest_syncbench.workload import apply_events
 
 logger = logging.getLogger(__name__)
@@ -146,6 +151,11 @@ class CaseOutcome:
     # The first MAX_SOLUTION_ERRORS exceptions of the solution, and how many there were.
     solution_errors: list[SolutionError] = field(default_factory=list)
     solution_error_count: int = 0
+    # "virtual" or "live", and the live loop's speedup (1.0 on the virtual clock).
+    clock_mode: str = "virtual"
+    speedup: float = 1.0
+    # Live only: how late each watch tick came, in simulated seconds.
+    tick_lag_s: list[float] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -159,6 +169,14 @@ class CaseSetup:
     progress: Progress | None = None
     # Wall seconds the simulated clock may stand still before the case fails as stalled.
     stall_limit_s: float = STALL_LIMIT_S
+    # "virtual": the looptime clock, jumping over idle time. "live": the wall clock,
+    # running ``speedup`` times faster.
+    clock_mode: str = "virtual"
+    speedup: float = 1.0
+    # Told what happens during the case, for live metrics; see pytest_syncbench.observe.
+    observers: tuple[CaseObserver, ...] = ()
+    # Receives the solution's spans (``context.tracer``); None leaves tracing off.
+    tracer_provider: TracerProvider | None = None
 
 
 def run_case(setup: CaseSetup) -> CaseOutcome:
@@ -192,7 +210,7 @@ def run_case(setup: CaseSetup) -> CaseOutcome:
         # of every garbage collection pass during the run instead of being traversed each time.
         gc.collect()
         gc.freeze()
-        loop = new_virtual_loop()
+        loop = new_case_loop(setup.clock_mode, setup.speedup)
         run.attach(loop)
         try:
             loop.run_until_complete(run.main_task)
@@ -241,7 +259,11 @@ class _Run:
         self._rate_limited = 0
         self._databox_calls_seen = 0
         self._databox_rate_limited = 0
-        self.loop: VirtualTimeLoop | None = None
+        self.loop: VirtualTimeLoop | LiveTimeLoop | None = None
+        # Simulated seconds each tick of the watch loop came late: only a live loop is ever
+        # late, when the process cannot keep up with the speedup.
+        self.tick_lag_s: list[float] = []
+        self._live = setup.clock_mode == "live"
         self.main_task: asyncio.Task[None] | None = None
         # What the case awaits, named in the message of a stall: "start", "run", "stop"
         # or "teardown".
@@ -255,7 +277,7 @@ class _Run:
             f"syncbench.solution.{setup.solution_cls.name}"
         )
 
-    def attach(self, loop: VirtualTimeLoop) -> None:
+    def attach(self, loop: VirtualTimeLoop | LiveTimeLoop) -> None:
         """Create the case's main task on ``loop`` and watch it for stalls and errors."""
         self.loop = loop
         loop.actor_tasks = ActorTasks("solution")
@@ -280,6 +302,7 @@ class _Run:
         finally:
             self.end_s = self.clock.now()
             await self._teardown()
+            self._notify("case_ended")
             self._report_unretrieved()
             if self.solution_error_count > MAX_SOLUTION_ERRORS:
                 self._solution_logger.error(
@@ -304,7 +327,7 @@ class _Run:
         self.tracker.track_existing()
         self.store.add_listener(self.tracker.track)
 
-        client = self._redis()
+        client = await self._redis()
         self.redis = client
         settings = dict(spec.settings.get(setup.solution_cls.name, {}))
         settings.update(setup.settings)
@@ -316,10 +339,19 @@ class _Run:
             properties=SYNCED_PROPERTIES,
             logger=logging.getLogger(f"syncbench.solution.{setup.solution_cls.name}"),
             settings=settings,
+            tracer=case_tracer(
+                setup.tracer_provider,
+                self.clock,
+                clock_mode=setup.clock_mode,
+                scenario=spec.name,
+                solution=setup.solution_cls.name,
+                seed=setup.seed,
+            ),
         )
         self.context = context
         await self._start_solution()
         self._phase = "run"
+        self._notify("case_started")
 
         workload = as_actor(
             "workload", apply_events(self.store, self.clock, self.events)
@@ -399,10 +431,15 @@ class _Run:
         self, workload: asyncio.Task[int], faults: asyncio.Task[None]
     ) -> None:
         spec = self.setup.spec
+        due = self.clock.now()
         while True:
             await asyncio.sleep(TICK_S)
             self._feed_writes()
             now = self.clock.now()
+            if self._live:
+                self.tick_lag_s.append(max(0.0, now - due - TICK_S))
+            due = now
+            self._notify("tick")
             for task in (workload, faults, *self._neighbours):
                 if task.done() and task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]
@@ -478,10 +515,13 @@ class _Run:
                 self.tracker.on_rows(write.visible_s, write.rows)
         self._writes_seen = len(writes)
 
-    def _redis(self) -> redis.asyncio.Redis:
+    async def _redis(self) -> redis.asyncio.Redis:
+        """Return the case's Redis: fakeredis, or the emptied database of ``redis_url``."""
         if self.setup.redis_url:
-            return redis.asyncio.Redis.from_url(self.setup.redis_url)
-        return fakeredis.FakeAsyncRedis()
+            return await open_case_client(self.setup.redis_url)
+        # A server of the case's own: without one, fakeredis registers a server per
+        # address in a class-level map that keeps its sockets, and so the case, alive.
+        return fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
 
     async def _teardown(self) -> None:
         """Stop the solution, measure the final state, and stop the mocks.
@@ -636,6 +676,19 @@ class _Run:
                 }
             )
 
+    def _notify(self, event: str) -> None:
+        """Call ``event`` on every observer; an observer's error is logged, not raised."""
+        for observer in self.setup.observers:
+            try:
+                getattr(observer, event)(self)
+            except Exception:  # an observer must not end the case it watches
+                logger.exception("observer %r failed in %s", observer, event)
+
+    def consistency_now(self) -> Consistency:
+        """Compare the destination with HubSpot as they stand now."""
+        self._feed_writes()
+        return self._consistency()
+
     def _consistency(self) -> Consistency:
         assert self.databox is not None
         if self.delivers is Delivery.AGGREGATES:
@@ -716,6 +769,9 @@ class _Run:
             censored_changes=len(censored),
             solution_errors=list(self.solution_errors),
             solution_error_count=self.solution_error_count,
+            clock_mode=self.setup.clock_mode,
+            speedup=self.setup.speedup if self._live else 1.0,
+            tick_lag_s=list(self.tick_lag_s),
         )
 
     def _reliability(

@@ -14,6 +14,11 @@ so starting the mocks under ``"mock"`` and the solution under ``"solution"`` spl
 process's CPU time between them. Time spent between callbacks (the selector, the loop's own
 bookkeeping) is charged to ``"loop"``.
 
+Live time: :class:`LiveTimeLoop` is a plain selector loop whose clock is the wall clock
+times a speedup, for runs that are watched as they happen. It moves on its own, so nothing
+of the above about jumps applies, and the CPU time every callback takes is stretched by the
+speedup in the loop's time.
+
 Stalls: a task that awaits only ``asyncio.sleep(0)``, or anything else that never waits on a
 timer or a socket, keeps callbacks ready on every cycle, so looptime never moves the clock
 and no simulated timeout can fire. A :class:`StallWatchdog` set on the loop notices that
@@ -30,11 +35,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import math
+import selectors
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+import aiohttp.web_app
 import looptime
 
 T = TypeVar("T")
@@ -216,20 +224,16 @@ class _CpuAccountingMixin(asyncio.BaseEventLoop):
         return super()._add_writer(fd, self._timed(callback), *args)  # type: ignore[misc]
 
 
-class VirtualTimeLoop(
-    _CpuAccountingMixin, looptime.LoopTimeEventLoop, asyncio.SelectorEventLoop
-):
-    """A selector loop with looptime's clock and per-actor CPU accounting.
+class _CaseLoopMixin(_CpuAccountingMixin):
+    """Task tracking per actor and the stall watchdog, shared by both kinds of loop."""
 
-    ``watchdog``, when set, is checked after every cycle. ``actor_tasks``, when set, keeps
-    every task created in a context whose actor is ``actor_tasks.actor``.
-    """
+    watchdog: StallWatchdog | None
+    actor_tasks: ActorTasks | None
 
-    def __init__(self) -> None:
+    def _init_case_loop(self) -> None:
         self.cpu = CpuLedger()
-        self.watchdog: StallWatchdog | None = None
-        self.actor_tasks: ActorTasks | None = None
-        super().__init__(idle_timeout=IDLE_TIMEOUT_S, noop_cycles=NOOP_CYCLES)
+        self.watchdog = None
+        self.actor_tasks = None
 
     def create_task(self, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
         task = super().create_task(coro, **kwargs)
@@ -251,8 +255,101 @@ class VirtualTimeLoop(
             self.watchdog.check(self.time())
 
 
+class VirtualTimeLoop(
+    _CaseLoopMixin, looptime.LoopTimeEventLoop, asyncio.SelectorEventLoop
+):
+    """A selector loop with looptime's clock and per-actor CPU accounting.
+
+    ``watchdog``, when set, is checked after every cycle. ``actor_tasks``, when set, keeps
+    every task created in a context whose actor is ``actor_tasks.actor``.
+    """
+
+    clock_mode = "virtual"
+
+    def __init__(self) -> None:
+        self._init_case_loop()
+        super().__init__(idle_timeout=IDLE_TIMEOUT_S, noop_cycles=NOOP_CYCLES)
+
+
+class _CompressedSelector(selectors.BaseSelector):
+    """A selector whose waits are ``speedup`` times shorter than asked.
+
+    The event loop computes how long to wait from its own clock, which runs ``speedup``
+    times faster than the wall clock, so the wait in wall seconds is that divided by
+    ``speedup``.
+    """
+
+    def __init__(self, inner: selectors.BaseSelector, speedup: float) -> None:
+        self._inner = inner
+        self._speedup = speedup
+
+    def register(
+        self, fileobj: Any, events: int, data: Any = None
+    ) -> selectors.SelectorKey:
+        return self._inner.register(fileobj, events, data)
+
+    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        return self._inner.unregister(fileobj)
+
+    def modify(
+        self, fileobj: Any, events: int, data: Any = None
+    ) -> selectors.SelectorKey:
+        return self._inner.modify(fileobj, events, data)
+
+    def select(
+        self, timeout: float | None = None
+    ) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is not None and timeout > 0:
+            timeout /= self._speedup
+        return self._inner.select(timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def get_key(self, fileobj: Any) -> selectors.SelectorKey:
+        return self._inner.get_key(fileobj)
+
+    def get_map(self) -> Any:
+        return self._inner.get_map()
+
+
+class LiveTimeLoop(_CaseLoopMixin, asyncio.SelectorEventLoop):
+    """A selector loop on the wall clock, running ``speedup`` times faster.
+
+    Its time is the monotonic wall clock since the loop was made, times ``speedup``: a
+    timer due in 60 loop seconds fires after one wall second at a speedup of 60. Work does
+    not get faster, so every wall second the loop spends running callbacks counts as
+    ``speedup`` seconds of its time.
+    """
+
+    clock_mode = "live"
+
+    def __init__(self, speedup: float) -> None:
+        valid = math.isfinite(speedup) and speedup > 0
+        self._init_case_loop()
+        self.speedup = speedup if valid else 1.0
+        self._wall_origin = time.monotonic()
+        super().__init__(_CompressedSelector(selectors.DefaultSelector(), self.speedup))
+        if not valid:
+            # Closed here, since a loop that was never closed complains when collected.
+            self.close()
+            raise ValueError(f"invalid speedup {speedup!r}: expected a number > 0")
+
+    def time(self) -> float:
+        return (time.monotonic() - self._wall_origin) * self.speedup
+
+
 def new_virtual_loop() -> VirtualTimeLoop:
     return VirtualTimeLoop()
+
+
+def new_case_loop(clock_mode: str, speedup: float) -> VirtualTimeLoop | LiveTimeLoop:
+    """Return a loop for one case: ``"virtual"`` time or ``"live"`` wall time."""
+    if clock_mode == "virtual":
+        return VirtualTimeLoop()
+    if clock_mode == "live":
+        return LiveTimeLoop(speedup)
+    raise ValueError(f"unknown clock mode {clock_mode!r}: expected virtual or live")
 
 
 def run_virtual(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -278,6 +375,20 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
         loop.run_until_complete(_wait_cancelled(loop, pending))
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()
+    forget_aiohttp_apps()
+
+
+def forget_aiohttp_apps() -> None:
+    """Drop aiohttp's cache of middleware chains, which keeps every served app alive.
+
+    NOTE: aiohttp 3.10.6 and later cache each built middleware chain in
+    ``aiohttp.web_app._cached_build_middleware``, an ``lru_cache`` of 1,024 entries keyed by
+    the handler and the apps (checked in aiohttp 3.14). A mock's handler and app reach its
+    store and its loop, so without this every case's store of companies stayed in memory.
+    """
+    cache = getattr(aiohttp.web_app, "_cached_build_middleware", None)
+    if cache is not None and hasattr(cache, "cache_clear"):
+        cache.cache_clear()
 
 
 async def _wait_cancelled(

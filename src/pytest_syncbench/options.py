@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 
 def parse_seed(value: str) -> int:
@@ -36,3 +37,31 @@ def parse_solutions(value: str | None, available: list[str]) -> list[str]:
             f"available: {', '.join(available)}"
         )
     return [name for name in available if name in wanted]
+
+
+def parse_speedup(value: str) -> float:
+    """Parse ``--syncbench-speedup``: how many simulated seconds pass per wall second."""
+    try:
+        speedup = float(value)
+    except ValueError:
+        speedup = math.nan
+    if not math.isfinite(speedup) or speedup <= 0:
+        raise argparse.ArgumentTypeError(
+            f"invalid speedup {value!r}: expected a number > 0 such as 60 "
+            "(one simulated minute per wall second)"
+        )
+    return speedup
+
+
+def parse_port(value: str) -> int:
+    """Parse a TCP port to listen on: 1 to 65535, or 0 for any free port."""
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"invalid port {value!r}: expected 1 to 65535 such as 9464, "
+            "or 0 for any free port"
+        )
+    return port

@@ -9,24 +9,37 @@ skipped, and every other test runs as usual.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
 
 from pytest_syncbench import registry
 from pytest_syncbench.gates import GateSetup, configure_gates, evaluate_gates
-from pytest_syncbench.harness import CaseOutcome, CaseSetup, run_case
-from pytest_syncbench.options import parse_seed, parse_solutions
+from pytest_syncbench.harness import CaseOutcome, CaseSetup
+from pytest_syncbench.isolation import IsolatedCaseError, run_case_as
+from pytest_syncbench.observe import CaseObserver
+from pytest_syncbench.options import (
+    parse_port,
+    parse_seed,
+    parse_solutions,
+    parse_speedup,
+)
+from pytest_syncbench.prometheus import MetricsServer
+from pytest_syncbench.redis_backend import RedisUrlError, validate_redis_url
 from pytest_syncbench.results import EXTRA_INFO_KEY, extra_info
 from pytest_syncbench.scenarios import Scale, scenario
 from pytest_syncbench.summary import (
     format_summary,
     format_sweep_summary,
+    live_lines,
     solution_error_lines,
 )
 from pytest_syncbench.sweep import plan_for, run_sweep, sweep_extra_info
+from pytest_syncbench.tracing import tracer_provider_for
 
 CASE_FIXTURE = "syncbench_case"
 _RESULTS_KEY = pytest.StashKey[list[dict[str, Any]]]()
@@ -37,6 +50,8 @@ _GATE_LINES_KEY = pytest.StashKey[list[str]]()
 _SWEEPS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 # Outcomes of this session's scale cases by solution, which the sweep uses as a point.
 _SCALE_OUTCOMES_KEY = pytest.StashKey[dict[str, CaseOutcome]]()
+_METRICS_KEY = pytest.StashKey[MetricsServer]()
+_TRACER_PROVIDER_KEY = pytest.StashKey[TracerProvider | None]()
 SKIP_REASON = "scenario tests run only with --syncbench"
 # pytest-benchmark's default for --benchmark-storage (5.x).
 DEFAULT_BENCHMARK_STORAGE = "file://./.benchmarks"
@@ -84,6 +99,63 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="HubSpot rate-limit tier of the mock account. Default: %(default)s.",
     )
     group.addoption(
+        "--syncbench-redis-url",
+        default=None,
+        metavar="redis://HOST:PORT/DB",
+        help="Give the solutions this real Redis database instead of an in-process "
+        "fakeredis. Each case empties the database first, so use a spare one such as "
+        "/15; a database with keys the suite did not write is rejected. "
+        "Default: fakeredis.",
+    )
+    group.addoption(
+        "--syncbench-isolate",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="Run each case in a forked child process, so that the memory of its store is "
+        "returned to the system when it ends: 'auto' for stores of 500,000 companies or "
+        "more, 'always' or 'never'. Without fork, cases run in process. "
+        "Default: %(default)s.",
+    )
+    group.addoption(
+        "--syncbench-clock",
+        choices=["virtual", "live"],
+        default="virtual",
+        help="'virtual' runs each case on a simulated clock that skips idle time "
+        "(exact and repeatable); 'live' runs it on the wall clock, sped up by "
+        "--syncbench-speedup, to watch it as it happens. Default: %(default)s.",
+    )
+    group.addoption(
+        "--syncbench-speedup",
+        type=parse_speedup,
+        default=60.0,
+        metavar="N",
+        help="With --syncbench-clock=live, simulated seconds per wall second. "
+        "Default: %(default)s.",
+    )
+    group.addoption(
+        "--syncbench-prometheus-port",
+        type=parse_port,
+        default=None,
+        metavar="PORT",
+        help="Serve Prometheus metrics of the running cases on PORT (0 picks a free "
+        "port) for the whole session, at http://HOST:PORT/metrics.",
+    )
+    group.addoption(
+        "--syncbench-prometheus-host",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="Address the Prometheus endpoint listens on. Default: %(default)s; a "
+        "Prometheus container on Linux needs the Docker bridge's, such as 172.17.0.1.",
+    )
+    group.addoption(
+        "--syncbench-otlp-endpoint",
+        default=None,
+        metavar="URL",
+        help="Send OpenTelemetry traces of the solutions' sync cycles, API calls, "
+        "webhook batches and writes over OTLP/HTTP to this collector, for example "
+        "http://127.0.0.1:4318 (/v1/traces is added). Default: no tracing.",
+    )
+    group.addoption(
         "--syncbench-baseline",
         default=None,
         metavar="FILE",
@@ -124,22 +196,84 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as exc:
         raise pytest.UsageError(f"--syncbench-solutions: {exc}") from None
     config.stash[_GATES_KEY] = configure_gates(config)
+    _check_redis_url(config)
+    try:
+        provider = tracer_provider_for(config.getoption("syncbench_otlp_endpoint"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"--syncbench-otlp-endpoint: {exc}") from None
+    config.stash[_TRACER_PROVIDER_KEY] = provider
+    if provider is not None:
+        # Sends the spans still buffered when the session ends.
+        config.add_cleanup(provider.shutdown)
     if config.getoption("syncbench"):
         _configure_storage(config)
+        _configure_metrics(config)
+
+
+def _check_redis_url(config: pytest.Config) -> None:
+    """Reject a ``--syncbench-redis-url`` that is invalid or whose server fails PING."""
+    url = config.getoption("syncbench_redis_url")
+    if url is None:
+        return
+    try:
+        validate_redis_url(url)
+    except RedisUrlError as exc:
+        raise pytest.UsageError(f"--syncbench-redis-url: {exc}") from None
+
+
+def _configure_metrics(config: pytest.Config) -> None:
+    """Start the Prometheus endpoint when ``--syncbench-prometheus-port`` asks for it."""
+    port = config.getoption("syncbench_prometheus_port")
+    if port is None:
+        return
+    host = config.getoption("syncbench_prometheus_host")
+    try:
+        server = MetricsServer(port, host)
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"--syncbench-prometheus-port={port}: cannot listen on {host}:{port} "
+            f"({exc.strerror or exc}); choose a free port (0 for any free port), or "
+            "an address of this machine with --syncbench-prometheus-host"
+        ) from None
+    config.stash[_METRICS_KEY] = server
+    config.add_cleanup(server.close)
+
+
+def case_observers(config: pytest.Config) -> tuple[CaseObserver, ...]:
+    """Return the observers every case of this session reports to."""
+    server = config.stash.get(_METRICS_KEY, None)
+    return () if server is None else (server.observer,)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = []
+    if config.getoption("syncbench") and config.getoption("syncbench_clock") == "live":
+        speedup = config.getoption("syncbench_speedup")
+        lines.append(
+            f"syncbench: live clock, {speedup:g} simulated seconds per wall second"
+        )
+    server = config.stash.get(_METRICS_KEY, None)
+    if server is not None:
+        lines.append(f"syncbench: Prometheus metrics at {server.url}")
+    return lines
 
 
 def _configure_storage(config: pytest.Config) -> None:
-    """Save results by default, in a storage folder of their own per scale.
+    """Save results by default, in a storage folder of their own per scale and clock.
 
     Runs at different scales share test names, so one storage folder would let
-    ``--benchmark-compare`` set a smoke run against a default one. The folder sits under
+    ``--benchmark-compare`` set a smoke run against a default one; a live run's figures
+    depend on its speedup and the machine's load, so live runs get folders of their own
+    (``smoke-live``) too. The folder sits under
     the rootdir, so a run started from a subdirectory finds the same baseline. An explicit
     ``--benchmark-storage``, ``--benchmark-save`` or ``--benchmark-disable`` is respected.
     """
     option = config.option
-    scale = config.getoption("syncbench_scale")
+    folder = config.getoption("syncbench_scale")
+    if config.getoption("syncbench_clock") == "live":
+        folder += "-live"
     if getattr(option, "benchmark_storage", None) == DEFAULT_BENCHMARK_STORAGE:
-        option.benchmark_storage = f"file://{config.rootpath / '.benchmarks' / scale}"
+        option.benchmark_storage = f"file://{config.rootpath / '.benchmarks' / folder}"
     if not any(
         getattr(option, name, None)
         for name in ("benchmark_autosave", "benchmark_save", "benchmark_disable")
@@ -204,8 +338,18 @@ class CaseRunner:
             tier=config.getoption("syncbench_tier"),
             settings=settings,
             progress=_progress_writer(config, f"{scenario_name}[{self.solution}]"),
+            redis_url=config.getoption("syncbench_redis_url"),
+            clock_mode=config.getoption("syncbench_clock"),
+            speedup=config.getoption("syncbench_speedup"),
+            observers=case_observers(config),
+            tracer_provider=config.stash.get(_TRACER_PROVIDER_KEY, None),
         )
-        outcome = run_case(setup)
+        try:
+            outcome = run_case_as(setup, config.getoption("syncbench_isolate"))
+        except IsolatedCaseError as exc:
+            pytest.fail(
+                f"{scenario_name}[{self.solution}] failed: {exc}", pytrace=False
+            )
         self.outcome = outcome
         if scenario_name == "scale" and not settings:
             config.stash[_SCALE_OUTCOMES_KEY][self.solution] = outcome
@@ -226,6 +370,11 @@ class CaseRunner:
         Returns ``extra_info["syncbench"]`` of the sweep.
         """
         config = self._request.config
+        if config.getoption("syncbench_clock") == "live":
+            pytest.skip(
+                "the scale sweep runs only on the virtual clock: live, its points would "
+                "take hours of wall time"
+            )
         scale = Scale(config.getoption("syncbench_scale"))
         seed = config.getoption("syncbench_seed")
         tier = config.getoption("syncbench_tier")
@@ -238,6 +387,7 @@ class CaseRunner:
             progress=_progress_writer(config, label),
             point_progress=_progress_writer(config, label, every_s=0.0),
             runner=self._scale_case_or_run,
+            redis_url=config.getoption("syncbench_redis_url"),
         )
         info = sweep_extra_info(result, self.solution, seed, scale.value, tier)
         benchmark = self._benchmark
@@ -266,7 +416,11 @@ class CaseRunner:
             # Handed over once; the sweep drops it after the point, freeing its memory.
             del cached[self.solution]
             return outcome
-        return run_case(setup)
+        config = self._request.config
+        provider = config.stash.get(_TRACER_PROVIDER_KEY, None)
+        if provider is not None:
+            setup = dataclasses.replace(setup, tracer_provider=provider)
+        return run_case_as(setup, config.getoption("syncbench_isolate"))
 
     def _record(self, outcome: CaseOutcome, info: dict[str, Any]) -> None:
         benchmark = self._benchmark
@@ -342,6 +496,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             terminalreporter.write_line(line)
         for line in solution_error_lines(results):
             terminalreporter.write_line(line, yellow=True)
+        for line in live_lines(results):
+            terminalreporter.write_line(line)
         if config.getoption("benchmark_disable", False):
             terminalreporter.write_line(
                 "--benchmark-disable: these results were not saved and no JSON was "

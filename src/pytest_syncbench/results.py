@@ -98,7 +98,28 @@ def extra_info(outcome: CaseOutcome, scale: str, tier: str) -> dict[str, Any]:
         "solution_stats": outcome.solution_stats,
         "solution_errors": [error.as_dict() for error in outcome.solution_errors],
         "solution_error_count": outcome.solution_error_count,
+        "clock": clock_info(outcome),
         **outcome.reliability,
+    }
+
+
+def clock_info(outcome: CaseOutcome) -> dict[str, Any]:
+    """Return the clock the case ran on, and in live mode what a watcher saw.
+
+    On the live clock every simulated second lasts 1/speedup wall seconds, so the wall
+    latencies are the same samples on the wall scale. ``tick_lag_s`` says how late the
+    harness's 5-second ticks came: when the process cannot keep up with the speedup,
+    simulated time passes while callbacks wait, and every figure stretches by that much.
+    """
+    if outcome.clock_mode != "live":
+        return {"mode": outcome.clock_mode}
+    speedup = outcome.speedup
+    wall = [sample / speedup for sample in outcome.latencies_s]
+    return {
+        "mode": "live",
+        "speedup": speedup,
+        "latency_wall_s": summarize(wall, outcome.censored_changes),
+        "tick_lag_s": summarize(outcome.tick_lag_s),
     }
 
 

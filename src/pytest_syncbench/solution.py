@@ -7,6 +7,12 @@ It must talk to the mocks only over HTTP, read time only from ``context.clock`` 
 only with ``asyncio.sleep`` (the loop's clock is virtual), and keep any durable state in
 ``context.redis``.
 
+``context.tracer`` records OpenTelemetry spans when the run has
+``--syncbench-otlp-endpoint`` and does nothing otherwise: ``with
+context.tracer.cycle("nightly copy"):`` starts a trace for one unit of work, and
+``with context.tracer.span("databox write", **{"syncbench.rows": n}):`` adds a child to
+the current one. Span times follow ``context.clock``. See :mod:`pytest_syncbench.tracing`.
+
 A minimal solution::
 
     class NightlyCopy(Solution):
@@ -27,6 +33,8 @@ import enum
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from pytest_syncbench.tracing import NULL_TRACER, SyncTracer
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -79,6 +87,8 @@ class SolutionContext:
     logger: logging.Logger
     # Scenario-specific overrides of the solution's own settings, by field name.
     settings: dict[str, Any] = field(default_factory=dict)
+    # Spans of the solution's work; the default records nothing.
+    tracer: SyncTracer = NULL_TRACER
 
 
 class Solution(abc.ABC):

@@ -148,3 +148,33 @@ def solution_error_lines(results: list[dict[str, Any]]) -> list[str]:
             f"syncbench.solution.{info['solution']}"
         )
     return lines
+
+
+# Simulated seconds of tick lag (p95) past which a live case is flagged: the process fell
+# behind the speedup often enough to stretch the simulated figures noticeably.
+LIVE_LAG_WARN_S = 1.0
+
+
+def live_lines(results: list[dict[str, Any]]) -> list[str]:
+    """Return one line per case run on the live clock: wall latencies and tick lag."""
+    lines = []
+    for info in results:
+        clock = info.get("clock") or {}
+        if clock.get("mode") != "live":
+            continue
+        wall = clock["latency_wall_s"]
+        lag = clock["tick_lag_s"]
+        line = (
+            f"syncbench: live {clock['speedup']:g}x {info['scenario']}"
+            f"[{info['solution']}] wall latency p50 {_wall(wall['p50'])}, "
+            f"p95 {_wall(wall['p95'])}; ticks late by p95 {_seconds(lag['p95'])}, "
+            f"max {_seconds(lag['max'])} simulated s"
+        )
+        if lag["p95"] is not None and lag["p95"] > LIVE_LAG_WARN_S:
+            line += "; the process fell behind, so lower --syncbench-speedup"
+        lines.append(line)
+    return lines
+
+
+def _wall(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.3f} s"

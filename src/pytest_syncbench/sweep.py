@@ -541,11 +541,13 @@ def run_sweep(
     progress: Progress | None = None,
     point_progress: Progress | None = None,
     runner: Runner = run_case,
+    redis_url: str | None = None,
 ) -> SweepResult:
     """Run every point of ``plan`` in sequence and judge each.
 
     A point whose run raises is recorded as failed with the error, and the sweep goes on.
     ``point_progress`` receives one line per point, ``progress`` the case's own lines.
+    ``redis_url`` is the Redis database every point uses, fakeredis when None.
     """
     points = plan.points()
     results: dict[SweepPoint, PointResult] = {}
@@ -558,6 +560,7 @@ def run_sweep(
             seed=seed,
             tier=tier,
             progress=progress,
+            redis_url=redis_url,
         )
         try:
             outcome = runner(setup)

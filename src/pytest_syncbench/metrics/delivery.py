@@ -69,6 +69,9 @@ class DeliveryTracker:
         self.synced = frozenset(synced)
         self.start_ms = scenario_start_ms
         self.visible_s: dict[int, float] = {}
+        # The seqs of ``visible_s`` in the order they became visible, so that a reader can
+        # take the new ones since its last look.
+        self.resolved_order: list[int] = []
         # Unresolved change seqs per company, oldest first.
         self._pending: dict[int, list[int]] = {}
         self._pending_count = 0
@@ -95,6 +98,7 @@ class DeliveryTracker:
             deleted_s = (change.committed_ms - self.start_ms) / 1000
             for seq in seqs:
                 self.visible_s[seq] = deleted_s
+                self.resolved_order.append(seq)
             self._pending_count -= len(seqs)
             del self._pending[company_id]
 
@@ -162,6 +166,7 @@ class DeliveryTracker:
         if change.seq in self.visible_s:
             return
         self.visible_s[change.seq] = arrival_s
+        self.resolved_order.append(change.seq)
         seqs = self._pending.get(change.company_id)
         if seqs and change.seq in seqs:
             seqs.remove(change.seq)
@@ -196,6 +201,7 @@ class DeliveryTracker:
                 resolved.append(seq)
         for seq in resolved:
             self.visible_s[seq] = arrival_s
+            self.resolved_order.append(seq)
             seqs.remove(seq)
         self._pending_count -= len(resolved)
         if not seqs:
