@@ -3,6 +3,8 @@
 Both files are pytest-benchmark JSON (from ``--benchmark-json`` or saved under
 ``.benchmarks/``). Cases are matched by scenario and solution, and each ``--fail`` gate
 bounds how much one metric of ``extra_info["syncbench"]`` may worsen from BASE to NEW.
+A case must have run on the same clock in both runs (virtual, or live at the same
+speedup), because live figures include processing time multiplied by the speedup.
 Exit status: 0 when no gate tripped, 1 when one did, 2 when the input is unusable.
 """
 
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_syncbench.jsonfile import read_json
+from pytest_syncbench.report.clock import ClockError, case_clock
 from pytest_syncbench.results import EXTRA_INFO_KEY
 
 DEFAULT_METRICS = (
@@ -167,6 +170,13 @@ def _case_key(path: Path, benchmark: dict[str, Any], info: Any) -> CaseKey:
         raise CompareError(
             f"{path}: extra_info['syncbench'] of {name} has no scenario or solution name"
         )
+    try:
+        case_clock(info)
+    except ClockError as error:
+        raise CompareError(
+            f"{path}: case {scenario}/{solution}: {error}; correct the field or rerun "
+            "pytest --syncbench"
+        ) from None
     return scenario, solution
 
 
@@ -219,6 +229,33 @@ def run_mismatches(base: SavedRun, new: SavedRun) -> list[str]:
                 f"{name} {_join_values(base_values)} vs {_join_values(new_values)}"
             )
     return mismatches
+
+
+def clock_mismatches(base: SavedRun, new: SavedRun) -> list[str]:
+    """Describe each case of both runs whose clock (mode, or live speedup) differs."""
+    mismatches = []
+    for key, base_info in base.cases.items():
+        new_info = new.cases.get(key)
+        if new_info is None:
+            continue
+        base_clock, new_clock = case_clock(base_info), case_clock(new_info)
+        if base_clock != new_clock:
+            mismatches.append(
+                f"case {'/'.join(key)} ran on the {base_clock.label} clock in "
+                f"{base.path} but on the {new_clock.label} clock in {new.path}"
+            )
+    return mismatches
+
+
+def check_clocks(base: SavedRun, new: SavedRun) -> None:
+    """Raise CompareError naming every case whose clock differs between the runs."""
+    mismatches = clock_mismatches(base, new)
+    if mismatches:
+        raise CompareError(
+            f"{'; '.join(mismatches)}; live figures include processing time "
+            "multiplied by the speedup, so compare runs of the same clock and speedup "
+            "(--allow-mismatch does not apply)"
+        )
 
 
 def _join_values(values: list[Any]) -> str:
@@ -419,7 +456,11 @@ def _missing_case(key: CaseKey, base: SavedRun, columns: list[Column]) -> CaseRe
 def compare_runs(
     base: SavedRun, new: SavedRun, columns: list[Column]
 ) -> list[CaseResult]:
-    """Compare every case of BASE with NEW, then list the cases only NEW has."""
+    """Compare every case of BASE with NEW, then list the cases only NEW has.
+
+    Raises CompareError when a case ran on different clocks in the two runs.
+    """
+    check_clocks(base, new)
     results = []
     for key in base.cases:
         if key in new.cases:
@@ -487,7 +528,8 @@ def compare_files(
     """Compare two saved runs; return the exit status and the lines to print.
 
     Raises CompareError on unusable input, including runs that differ in scale, schema,
-    seed or tier unless ``allow_mismatch`` is set.
+    seed or tier unless ``allow_mismatch`` is set, and cases that ran on different
+    clocks whether or not it is set.
     """
     gates = [parse_gate(text) for text in gate_texts]
     base, new = load_run(base_path), load_run(new_path)
@@ -496,6 +538,7 @@ def compare_files(
         check_metric(base, column.metric)
     check_values(base, columns)
     check_values(new, columns)
+    check_clocks(base, new)
     lines = []
     mismatches = run_mismatches(base, new)
     if mismatches and not allow_mismatch:
@@ -539,7 +582,8 @@ def add_parser(commands: Any) -> None:
             "Match the cases of two pytest-benchmark JSON files by scenario and "
             "solution, print BASE -> NEW for each metric and exit 1 when a --fail "
             "gate trips, a case failed in NEW or a case of BASE is missing in NEW. "
-            "Exit 2 on unusable input."
+            "Exit 2 on unusable input, including a case that ran on a different clock "
+            "(virtual, or live at another speedup) in BASE and NEW."
         ),
     )
     parser.add_argument("base", type=Path, metavar="BASE.json", help="the baseline run")

@@ -4,6 +4,9 @@ The gates are those of ``syncbench compare`` (parsing, evaluation and table come
 ``compare.py``), applied to the cases of the current run against a saved baseline. Only
 the baseline's cases that this run ran are compared, so ``-k`` or
 ``--syncbench-solutions`` may select a subset. The summary counts the cases left out.
+Every baseline case must have run on this run's clock (``--syncbench-clock`` and, when
+live, the speedup), because live figures include processing time multiplied by the
+speedup.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pytest_syncbench.compare import (
     load_run,
     parse_gate,
 )
+from pytest_syncbench.report.clock import LIVE, VIRTUAL_CLOCK, Clock, case_clock
 from pytest_syncbench.results import SCHEMA_VERSION
 
 BASELINE_OPTION = "--syncbench-baseline"
@@ -61,6 +65,28 @@ def _mismatches(config: pytest.Config, baseline: SavedRun) -> list[str]:
     ]
 
 
+def _run_clock(config: pytest.Config) -> Clock:
+    # Imported here because the plugin module imports this one.
+    from pytest_syncbench.plugin import speedup_of
+
+    if config.getoption("syncbench_clock") != LIVE:
+        return VIRTUAL_CLOCK
+    return Clock(LIVE, float(speedup_of(config)))
+
+
+def _clock_mismatches(config: pytest.Config, baseline: SavedRun) -> list[str]:
+    run_clock = _run_clock(config)
+    mismatches = []
+    for key, info in baseline.cases.items():
+        clock = case_clock(info)
+        if clock != run_clock:
+            mismatches.append(
+                f"case {'/'.join(key)} ran on the {clock.label} clock in the baseline "
+                f"vs the {run_clock.label} clock in this run"
+            )
+    return mismatches
+
+
 def configure_gates(config: pytest.Config) -> GateSetup | None:
     """Load the baseline and parse the gates, or raise UsageError naming the bad value."""
     path = config.getoption("syncbench_baseline")
@@ -87,6 +113,14 @@ def configure_gates(config: pytest.Config) -> GateSetup | None:
             f"{BASELINE_OPTION}={path} is a different run ({'; '.join(mismatches)}); "
             "pass a baseline saved with the same --syncbench-scale, --syncbench-seed and "
             "--syncbench-tier"
+        )
+    clock_mismatches = _clock_mismatches(config, baseline)
+    if clock_mismatches:
+        raise pytest.UsageError(
+            f"{BASELINE_OPTION}={path} ran on another clock "
+            f"({'; '.join(clock_mismatches)}); live figures include processing time "
+            "multiplied by the speedup, so pass a baseline saved with the same "
+            "--syncbench-clock and --syncbench-speedup"
         )
     return GateSetup(baseline, columns, gated=bool(gates))
 

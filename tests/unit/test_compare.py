@@ -734,3 +734,116 @@ def test_compare_two_smoke_runs(pytester, capsys):
     assert out.splitlines()[-1] == (
         "REGRESSED: 1 of 1 case: realtime/direct-polling: api_calls.total"
     )
+
+
+# Clocks
+
+
+def live(speedup: float) -> dict[str, Any]:
+    return {
+        "mode": "live",
+        "speedup": speedup,
+        "latency_wall_s": {"p50": 2.5, "p95": 4.7, "count": 333},
+        "tick_lag_s": {"p50": 0.01, "p95": 0.1, "count": 1440},
+    }
+
+
+@pytest.mark.parametrize(
+    ("base_clock", "new_clock", "base_label", "new_label"),
+    [
+        ({"mode": "virtual"}, live(60), "virtual", "live 60x"),
+        (live(60), {"mode": "virtual"}, "live 60x", "virtual"),
+        (live(60), live(120), "live 60x", "live 120x"),
+        (None, live(60), "virtual", "live 60x"),
+    ],
+)
+def test_different_clocks_exit_2(
+    tmp_path, capsys, base_clock, new_clock, base_label, new_label
+):
+    status = compare_one_case(
+        tmp_path,
+        {"clock": base_clock},
+        {"clock": new_clock},
+        "latency_s.p95:+10%",
+    )
+
+    assert status == 2
+    assert_one_line_error(
+        capsys,
+        "case realtime/direct-polling ran on the "
+        f"{base_label} clock in {tmp_path / 'base.json'} but on the {new_label} "
+        f"clock in {tmp_path / 'new.json'}",
+        "same clock and speedup",
+    )
+
+
+def test_different_clocks_ignore_allow_mismatch(tmp_path, capsys):
+    base = write_run(tmp_path / "base.json", syncbench_info(values={"clock": live(60)}))
+    new = write_run(
+        tmp_path / "new.json", syncbench_info(values={"clock": {"mode": "virtual"}})
+    )
+
+    status = run_with_files(base, new, "--allow-mismatch")
+
+    assert status == 2
+    assert_one_line_error(capsys, "live 60x clock", "virtual clock")
+
+
+def test_different_clocks_named_per_case(tmp_path, capsys):
+    base = write_run(
+        tmp_path / "base.json",
+        syncbench_info("realtime", "webhook-sync", {"clock": live(60)}),
+        syncbench_info("outage", "webhook-sync", {"clock": live(60)}),
+    )
+    new = write_run(
+        tmp_path / "new.json",
+        syncbench_info("realtime", "webhook-sync", {"clock": live(60)}),
+        syncbench_info("outage", "webhook-sync", {"clock": live(600)}),
+    )
+
+    status = run_with_files(base, new)
+
+    assert status == 2
+    captured = capsys.readouterr()
+    assert "case outage/webhook-sync ran on the live 60x clock" in captured.err
+    assert "realtime/webhook-sync" not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("base_clock", "new_clock"),
+    [
+        (live(60), live(60)),
+        (live(60), live(60.0)),
+        (None, {"mode": "virtual"}),
+        ({"mode": "virtual"}, None),
+    ],
+)
+def test_same_clock_compares(tmp_path, capsys, base_clock, new_clock):
+    status = compare_one_case(
+        tmp_path,
+        {"clock": base_clock, "latency_s.p95": 100.0},
+        {"clock": new_clock, "latency_s.p95": 200.0},
+        "latency_s.p95:+10%",
+    )
+
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.err == ""
+    assert "latency_s.p95 +100.0% exceeds +10%" in captured.out
+
+
+@pytest.mark.parametrize(
+    ("clock", "shown"),
+    [
+        ("live", "clock is 'live'"),
+        ({"mode": "wall"}, "clock.mode is 'wall'"),
+        ({"mode": "live", "speedup": "60"}, "clock.speedup of a live case is '60'"),
+    ],
+)
+def test_malformed_clock_exits_2(tmp_path, capsys, clock, shown):
+    status = compare_one_case(tmp_path, {}, {"clock": clock})
+
+    assert status == 2
+    assert_one_line_error(
+        capsys, f"{tmp_path / 'new.json'}: case realtime/direct-polling: {shown}"
+    )

@@ -188,3 +188,82 @@ def test_non_finite_baseline_is_usage_error(
             "expected a finite number*"
         ]
     )
+
+
+def _set_clock(path: Path, clock: dict[str, object]) -> None:
+    document = json.loads(path.read_text())
+    document["benchmarks"][0]["extra_info"]["syncbench"]["clock"] = clock
+    path.write_text(json.dumps(document))
+
+
+LIVE_60 = {"mode": "live", "speedup": 60.0, "latency_wall_s": {}, "tick_lag_s": {}}
+
+
+def test_baseline_of_virtual_run_has_clock(baseline: Path) -> None:
+    document = json.loads(baseline.read_text())
+    info = document["benchmarks"][0]["extra_info"]["syncbench"]
+
+    assert info["clock"] == {"mode": "virtual"}
+
+
+@pytest.mark.parametrize(
+    ("baseline_clock", "options", "message"),
+    [
+        (
+            LIVE_60,
+            [],
+            "*case realtime/webhook-sync ran on the live 60x clock in the baseline vs "
+            "the virtual clock in this run*",
+        ),
+        (
+            {"mode": "virtual"},
+            ["--syncbench-clock=live"],
+            "*case realtime/webhook-sync ran on the virtual clock in the baseline vs "
+            "the live 60x clock in this run*",
+        ),
+        (
+            LIVE_60,
+            ["--syncbench-clock=live", "--syncbench-speedup=120"],
+            "*case realtime/webhook-sync ran on the live 60x clock in the baseline vs "
+            "the live 120x clock in this run*",
+        ),
+    ],
+)
+def test_baseline_of_other_clock_is_usage_error(
+    pytester: pytest.Pytester,
+    baseline: Path,
+    baseline_clock: dict[str, object],
+    options: list[str],
+    message: str,
+) -> None:
+    _set_clock(baseline, baseline_clock)
+
+    result = pytester.runpytest(
+        *RUN,
+        *options,
+        f"--syncbench-baseline={baseline}",
+        "--syncbench-fail=latency_s.p95:+10%",
+    )
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    result.stderr.fnmatch_lines(["*--syncbench-clock and --syncbench-speedup*"])
+
+
+def test_baseline_of_same_live_speedup_accepted(
+    pytester: pytest.Pytester, baseline: Path
+) -> None:
+    _set_clock(baseline, LIVE_60 | {"speedup": 120})
+
+    # Collection only: the gates are configured before any case would run live.
+    result = pytester.runpytest(
+        *RUN,
+        "--co",
+        "--syncbench-clock=live",
+        "--syncbench-speedup=120",
+        f"--syncbench-baseline={baseline}",
+        "--syncbench-fail=latency_s.p95:+10%",
+    )
+
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*test_realtime*"])

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_syncbench.report.load import ReportError
 from pytest_syncbench.report.prices import PriceError
+
+if TYPE_CHECKING:
+    from pytest_syncbench.report.dataset import Dataset
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -20,6 +23,19 @@ def _write(text: str, output: Path | None) -> None:
     except OSError as error:
         raise ReportError(f"{output}: cannot write the report ({error})") from None
     print(f"wrote {output}", file=sys.stderr)
+
+
+def _warn_duplicates(dataset: Dataset) -> None:
+    """Print one stderr line per case given more than once, naming the file it is taken from."""
+    for duplicate in dataset.duplicates:
+        used = dataset.files[duplicate.used.file].path
+        dropped = dataset.files[duplicate.dropped.file].path
+        where = f"twice in {used}" if used == dropped else f"in {dropped} and {used}"
+        print(
+            f"syncbench report: warning: {duplicate.label} is {where}; the report uses "
+            f"the last one given, from {used}",
+            file=sys.stderr,
+        )
 
 
 def _render(args: argparse.Namespace) -> str:
@@ -38,6 +54,7 @@ def _render(args: argparse.Namespace) -> str:
         return render_trends(args.trend, args.format)
     prices = load_prices(args.prices)
     report = build_report(load_results(args.results), prices)
+    _warn_duplicates(report.dataset)
     if args.format == "markdown":
         return render_markdown(report)
     return render_html(report)
@@ -84,8 +101,9 @@ def add_parser(commands: Any) -> None:
         type=Path,
         nargs="*",
         metavar="RESULTS.json",
-        help="results files; the first one's scale is the report's scale, and scale "
-        "cases of other scales add points to the scale sweep",
+        help="results files, all of one clock (virtual, or live at one speedup); the "
+        "first one's scale is the report's scale, scale cases of other scales add "
+        "points to the scale sweep, and of a case given twice the last one is used",
     )
     parser.add_argument(
         "-o",
@@ -120,6 +138,7 @@ def add_parser(commands: Any) -> None:
         default=None,
         metavar="DIR",
         help="plot the headline metrics of every run saved in a pytest-benchmark "
-        "storage folder (such as .benchmarks/default) in date order",
+        "storage folder (such as .benchmarks/default) in date order, one series per "
+        "clock and speedup",
     )
     parser.set_defaults(run=run)

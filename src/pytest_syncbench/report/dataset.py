@@ -2,8 +2,10 @@
 
 The scale of the first file's first case is the report's scale: cases at that scale from
 every file answer the questions, and a later file's case replaces an earlier one of the
-same scenario and solution. Cases of the ``scale`` scenario at any scale also form the
-scale sweep, which needs at least two company counts.
+same scenario and solution (the last one given wins, and ``Dataset.duplicates`` lists
+each replacement). Cases of the ``scale`` scenario at any scale also form the scale
+sweep, which needs at least two company counts. Every case must have run on the same
+clock: virtual, or live at one speedup.
 """
 
 from __future__ import annotations
@@ -12,13 +14,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_syncbench.report.clock import VIRTUAL_CLOCK, Clock, join_labels
 from pytest_syncbench.report.figures import Num, source
-from pytest_syncbench.report.load import Case, ResultsFile
+from pytest_syncbench.report.load import Case, ReportError, ResultsFile
 from pytest_syncbench.report.schema import SWEEP_RECORD_SCENARIO
 from pytest_syncbench.scenarios import SCENARIO_NAMES
 
 SOLUTION_ORDER = ("direct-polling", "webhook-sync", "hybrid-cdc", "native-integration")
 SWEEP_SCENARIO = "scale"
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A case given more than once: ``used`` is the one the report keeps (the last)."""
+
+    label: str
+    used: Case
+    dropped: Case
 
 
 @dataclass
@@ -35,6 +47,8 @@ class Dataset:
     # Scale-sweep records (breaking points and degradation curves), one per solution
     # and scale, in solution order.
     breaking: list[Case] = field(default_factory=list)
+    clock: Clock = VIRTUAL_CLOCK
+    duplicates: list[Duplicate] = field(default_factory=list)
 
     def case(self, scenario: str, solution: str) -> Case | None:
         return self.cases.get((scenario, solution))
@@ -69,31 +83,65 @@ def _by_solution(
     )
 
 
+def check_one_clock(files: list[ResultsFile]) -> Clock:
+    """Return the clock shared by every case, or raise ReportError naming each file's clocks."""
+    clocks = {clock for results in files for clock in results.clocks}
+    if len(clocks) == 1:
+        return clocks.pop()
+    listed = "; ".join(f"{r.path} ({join_labels(r.clocks)})" for r in files)
+    raise ReportError(
+        f"results of different clocks cannot be reported together: {listed}; live "
+        "figures include processing time multiplied by the speedup, so run syncbench "
+        "report separately for each clock and speedup"
+    )
+
+
+def _keep(
+    store: dict[Any, Case], key: Any, case: Case, label: str, found: list[Duplicate]
+) -> None:
+    """Store ``case`` under ``key``, recording the case it replaces."""
+    earlier = store.get(key)
+    if earlier is not None:
+        found.append(Duplicate(label, case, earlier))
+    store[key] = case
+
+
 def build_dataset(files: list[ResultsFile]) -> Dataset:
+    clock = check_one_clock(files)
     scale = _report_scale(files)
     cases: dict[tuple[str, str], Case] = {}
     notes = []
+    duplicates: list[Duplicate] = []
     sweep: dict[tuple[str, int], Case] = {}
     breaking: dict[tuple[str, str], Case] = {}
     other: set[str] = set()
     for results in files:
         for case in results.cases:
             key = (case.scenario, case.solution)
+            label = f"{case.scenario}/{case.solution} at scale {case.scale}"
             if case.scenario == SWEEP_RECORD_SCENARIO:
-                breaking[(case.solution, case.scale)] = case
+                _keep(breaking, (case.solution, case.scale), case, label, duplicates)
                 continue
             if case.scenario == SWEEP_SCENARIO:
-                sweep[(case.solution, int(case.info.get("companies") or 0))] = case
+                companies = int(case.info.get("companies") or 0)
+                sweep_label = f"{label} ({companies} companies)"
+                if case.scale == scale:
+                    # A replacement at the report's scale is reported once, as a case.
+                    sweep[(case.solution, companies)] = case
+                else:
+                    _keep(
+                        sweep, (case.solution, companies), case, sweep_label, duplicates
+                    )
             if case.scale != scale:
                 other.add(case.scale)
                 continue
-            if key in cases:
-                notes.append(
-                    f"{case.scenario}/{case.solution} appears more than once at scale "
-                    f"{scale}; the report uses the one in {results.path}"
-                )
-            cases[key] = case
+            _keep(cases, key, case, label, duplicates)
 
+    for duplicate in duplicates:
+        notes.append(
+            f"{duplicate.label} appears more than once; the report uses the last one "
+            f"given, in {files[duplicate.used.file].path}"
+        )
     if other:
         notes.append(
             f"cases at scale {', '.join(sorted(other))} only add points to the scale "
@@ -112,6 +160,8 @@ def build_dataset(files: list[ResultsFile]) -> Dataset:
         _by_solution(sweep.values(), solutions, lambda c: c.info.get("companies") or 0),
         notes,
         _by_solution(breaking.values(), solutions, lambda c: c.scale),
+        clock,
+        duplicates,
     )
 
 

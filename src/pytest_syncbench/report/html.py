@@ -25,6 +25,7 @@ caption { caption-side: top; text-align: left; font-style: italic; padding: 4px 
 .verdict { font-size: 1.05em; background: #eef6ee; border-left: 4px solid #3a7;
            padding: 0.5em 0.8em; }
 .missing { background: #fdf2e2; border-left-color: #e90; }
+.clock { background: #fdf2e2; border-left: 4px solid #e90; padding: 0.5em 0.8em; }
 .plots { display: flex; flex-wrap: wrap; gap: 12px; }
 .plot { border: 1px solid #eee; }
 .num { font-variant-numeric: tabular-nums; }
@@ -86,6 +87,9 @@ def render_html(report: Report) -> str:
         f'<li><a href="#{escape(s.key)}">{escape(s.title)}</a>: {_pieces(s.verdict)}</li>'
         for s in report.answers
     )
+    clock = ""
+    if dataset.clock.live:
+        clock = f'<p class="clock" id="clock">{escape(dataset.clock.notice)}</p>'
     body = "".join(_section(s, n) for n, s in enumerate(report.answers, start=1))
     body += "".join(_section(s, None) for s in report.extras)
     return (
@@ -94,10 +98,10 @@ def render_html(report: Report) -> str:
         "<title>syncbench report</title>"
         f"<style>{STYLE}</style></head><body>"
         f"<h1>HubSpot-to-Databox sync benchmark: {len(dataset.cases)} cases at scale "
-        f"{escape(dataset.scale)}</h1>"
+        f"{escape(dataset.scale)}, {escape(dataset.clock.label)} clock</h1>"
         f"<p>Input files (numbered as in each figure's data-src):</p><ul>{inputs}</ul>"
         "<p>Times are simulated seconds unless marked otherwise; every figure is computed "
         "from the input files.</p>"
-        f'<h2>Summary</h2><ol class="summary">{summary}</ol>'
+        f'<h2>Summary</h2>{clock}<ol class="summary">{summary}</ol>'
         f"{body}</body></html>\n"
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_syncbench.jsonfile import read_json as read_json_file
+from pytest_syncbench.report.clock import Clock, ClockError, case_clock
 from pytest_syncbench.report.schema import FieldError, check_fields
 from pytest_syncbench.results import EXTRA_INFO_KEY
 
@@ -51,6 +52,11 @@ class Case:
     def scale(self) -> str:
         return str(self.info.get("scale"))
 
+    @property
+    def clock(self) -> Clock:
+        """Return the clock the case ran on, whose block ``_check_case`` validated."""
+        return case_clock(self.info)
+
     def path(self, field: str) -> str:
         """Return the JSON path of a dotted field of the measurements."""
         return f"benchmarks[{self.index}].extra_info.{EXTRA_INFO_KEY}.{field}"
@@ -86,6 +92,10 @@ class ResultsFile:
     def benchmark_version(self) -> str:
         return str(self.document.get("version") or "")
 
+    @property
+    def clocks(self) -> set[Clock]:
+        return {case.clock for case in self.cases}
+
 
 def read_json(path: Path) -> Any:
     """Parse a JSON file, raising ReportError that names the file on any failure."""
@@ -102,7 +112,8 @@ def _check_case(path: Path, name: str, info: Any) -> dict[str, Any]:
             )
     try:
         check_fields(info)
-    except FieldError as error:
+        case_clock(info)
+    except (FieldError, ClockError) as error:
         raise InvalidCaseError(
             f"{path}: case {info['scenario']}/{info['solution']}: {error}; "
             "correct the field or rerun pytest --syncbench"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pytest_syncbench.report.build import Report
+from pytest_syncbench.report.clock import join_labels
 from pytest_syncbench.report.figures import Num, Piece, Table, plain
 
 
@@ -28,7 +29,7 @@ def _provenance(report: Report) -> str:
         dirty = " (dirty)" if results.commit.get("dirty") else ""
         parts.append(
             f"`{results.path.name}`: commit {commit}{dirty}, seed {','.join(seeds)}, "
-            f"{results.datetime or 'no date'}"
+            f"{join_labels(results.clocks)} clock, {results.datetime or 'no date'}"
         )
     return "; ".join(parts)
 
@@ -36,11 +37,14 @@ def _provenance(report: Report) -> str:
 def render_markdown(report: Report) -> str:
     dataset = report.dataset
     lines = [
-        f"## syncbench report: {len(dataset.cases)} cases at scale {dataset.scale}",
+        f"## syncbench report: {len(dataset.cases)} cases at scale {dataset.scale}, "
+        f"{dataset.clock.label} clock",
         "",
         _provenance(report),
         "",
     ]
+    if dataset.clock.live:
+        lines += [f"> **{dataset.clock.notice}**", ""]
 
     for section in report.answers:
         lines.append(f"**{section.title}**  ")
@@ -63,8 +67,9 @@ def render_markdown(report: Report) -> str:
         lines.append(f"- {table.caption}: {order}")
     lines.append("")
 
+    clock = f" on the {dataset.clock.label} clock" if dataset.clock.live else ""
     lines.append(
-        "Latency in simulated seconds. The HTML report (`syncbench report -o "
+        f"Latency in simulated seconds{clock}. The HTML report (`syncbench report -o "
         "report.html`) has the plots, the cost formula and the price sources."
     )
     return "\n".join(lines) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
+from pytest_syncbench.report.clock import join_labels
 from pytest_syncbench.report.codemetrics import CodeMetrics
 from pytest_syncbench.report.costs import Cost
 from pytest_syncbench.report.dataset import Dataset, num, rank_key, total
@@ -134,6 +135,7 @@ def provenance(dataset: Dataset) -> Section:
             "seed",
             "tier",
             "schema",
+            "clock",
             "machine",
             "CPU",
             "Python",
@@ -158,6 +160,7 @@ def provenance(dataset: Dataset) -> Section:
             values("seed"),
             values("tier"),
             values("schema"),
+            join_labels(results.clocks),
             f"{machine.get('node', '?')} {machine.get('system', '')} "
             f"{machine.get('machine', '')}".strip(),
             f"{cpu.get('brand_raw', '?')} x{cpu.get('count', '?')}",
@@ -173,6 +176,8 @@ def provenance(dataset: Dataset) -> Section:
             f"{platform.python_version()}."
         ]
     )
+    if dataset.clock.live:
+        section.paragraphs.append([f"Clock: {dataset.clock.caveat}."])
     for note in dataset.notes:
         section.paragraphs.append([f"Note: {note}."])
     return section

@@ -3,6 +3,8 @@
 pytest-benchmark saves each run as ``<storage>/<machine>/NNNN_<commit>_<date>.json``.
 Every JSON file under the folder that contains syncbench results is one run; runs are
 ordered by their ``datetime`` field, then by path. Files of other benchmarks are skipped.
+Cases are grouped by scenario, scale and clock, so runs on the virtual clock and on the
+live clock at each speedup form separate charts and rows, never one series.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from pytest_syncbench.report.clock import Clock, join_labels
 from pytest_syncbench.report.dataset import SOLUTION_ORDER, field_value
 from pytest_syncbench.report.figures import format_value
 from pytest_syncbench.report.html import STYLE
@@ -72,10 +75,35 @@ def load_runs(folder: Path) -> list[Run]:
     return [Run(n, results) for n, results in enumerate(loaded)]
 
 
-def _groups(runs: list[Run]) -> list[tuple[str, str]]:
-    found = {(c.scenario, c.scale) for r in runs for c in r.results.cases}
+Group = tuple[str, str, Clock]
+
+
+def _groups(runs: list[Run]) -> list[Group]:
+    """Return each (scenario, scale, clock) found, by scale, clock, then scenario."""
+    found = {(c.scenario, c.scale, c.clock) for r in runs for c in r.results.cases}
     order = {name: i for i, name in enumerate(SCENARIO_NAMES)}
-    return sorted(found, key=lambda k: (k[1], order.get(k[0], 99), k[0]))
+    return sorted(
+        found,
+        key=lambda k: (k[1], k[2].live, k[2].speedup or 0, order.get(k[0], 99), k[0]),
+    )
+
+
+def _group_title(scenario: str, scale: str, clock: Clock) -> str:
+    return (
+        f"{scenario} ({scale}, {clock.label})"
+        if clock.live
+        else f"{scenario} ({scale})"
+    )
+
+
+def _scenario_cell(scenario: str, clock: Clock) -> str:
+    return f"{scenario} ({clock.label})" if clock.live else scenario
+
+
+def _chart_id(scenario: str, scale: str, clock: Clock, metric: str) -> str:
+    # Virtual charts keep the ids they had before cases carried a clock.
+    prefix = f"trend-{scale}-{clock.slug}" if clock.live else f"trend-{scale}"
+    return f"{prefix}-{scenario}-{metric.replace('.', '-')}"
 
 
 def _solutions(runs: list[Run]) -> list[str]:
@@ -85,9 +113,13 @@ def _solutions(runs: list[Run]) -> list[str]:
     )
 
 
-def _case(run: Run, scenario: str, scale: str, solution: str) -> Case | None:
+def _case(run: Run, group: Group, solution: str) -> Case | None:
     for case in run.results.cases:
-        if (case.scenario, case.scale, case.solution) == (scenario, scale, solution):
+        if (
+            case.scenario,
+            case.scale,
+            case.clock,
+        ) == group and case.solution == solution:
             return case
     return None
 
@@ -99,9 +131,7 @@ def _value(case: Case, metric: str) -> float | None:
     return None
 
 
-def _series(
-    runs: list[Run], scenario: str, scale: str, solution: str
-) -> list[tuple[Run, Case]]:
+def _series(runs: list[Run], group: Group, solution: str) -> list[tuple[Run, Case]]:
     """Return the runs that contain the case, with the case, in time order.
 
     A run saved by ``-k`` or for some solutions only lacks most cases, so it is left
@@ -109,7 +139,7 @@ def _series(
     """
     found = []
     for run in runs:
-        case = _case(run, scenario, scale, solution)
+        case = _case(run, group, solution)
         if case is not None:
             found.append((run, case))
     return found
@@ -117,11 +147,12 @@ def _series(
 
 def _charts(runs: list[Run]) -> list[str]:
     charts = []
-    for scenario, scale in _groups(runs):
+    for group in _groups(runs):
+        scenario, scale, clock = group
         for metric, label in HEADLINE_METRICS:
             lines = []
             for solution in _solutions(runs):
-                series = _series(runs, scenario, scale, solution)
+                series = _series(runs, group, solution)
                 values = [_value(case, metric) for _, case in series]
                 if all(v is None for v in values):
                     continue
@@ -137,8 +168,8 @@ def _charts(runs: list[Run]) -> list[str]:
             if lines:
                 charts.append(
                     line_chart(
-                        f"trend-{scale}-{scenario}-{metric.replace('.', '-')}",
-                        f"{scenario} ({scale}): {label}",
+                        _chart_id(scenario, scale, clock, metric),
+                        f"{_group_title(scenario, scale, clock)}: {label}",
                         lines,
                         "run number",
                         label,
@@ -160,17 +191,19 @@ def _markdown(runs: list[Run]) -> str:
     lines = [
         f"## syncbench trend: {len(runs)} runs, {first.label} to {last.label}",
         "",
-        "Each row compares the first and the last run that contain its case; "
-        "runs column: how many runs contain it.",
+        "Each row compares the first and the last run that contain its case on the "
+        "same clock (live cases name their speedup after the scenario); runs column: "
+        "how many runs contain it.",
         "",
         "| scenario | solution | runs | "
         + " | ".join(m for m, _ in HEADLINE_METRICS)
         + " |",
         "| --- | --- | --- |" + " --- |" * len(HEADLINE_METRICS),
     ]
-    for scenario, scale in _groups(runs):
+    for group in _groups(runs):
+        scenario, _, clock = group
         for solution in _solutions(runs):
-            series = _series(runs, scenario, scale, solution)
+            series = _series(runs, group, solution)
             if not series:
                 continue
             oldest, newest = series[0][1], series[-1][1]
@@ -180,7 +213,12 @@ def _markdown(runs: list[Run]) -> str:
                 cells.append(f"{format_value(old)} -> {format_value(new)}")
             if all(c == "n/a -> n/a" for c in cells):
                 continue
-            row = [scenario, solution, _runs_cell(series), *cells]
+            row = [
+                _scenario_cell(scenario, clock),
+                solution,
+                _runs_cell(series),
+                *cells,
+            ]
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 
@@ -192,7 +230,9 @@ def render_trends(folder: Path, form: str) -> str:
         return _markdown(runs)
     listing = "".join(
         f"<tr><td>{r.number}</td><td>{escape(str(r.results.commit.get('id', '')))}</td>"
-        f"<td>{escape(r.results.datetime)}</td><td>{escape(str(r.results.path))}</td></tr>"
+        f"<td>{escape(r.results.datetime)}</td>"
+        f"<td>{escape(join_labels(r.results.clocks))}</td>"
+        f"<td>{escape(str(r.results.path))}</td></tr>"
         for r in runs
     )
     charts = "".join(_charts(runs))
@@ -200,7 +240,9 @@ def render_trends(folder: Path, form: str) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>syncbench trend</title><style>{STYLE}</style></head><body>"
         f"<h1>syncbench trend: {len(runs)} saved runs in {escape(str(folder))}</h1>"
-        "<table><thead><tr><th>run</th><th>commit</th><th>saved</th><th>file</th></tr>"
+        "<p>Runs of different clocks or speedups are plotted in separate charts.</p>"
+        "<table><thead><tr><th>run</th><th>commit</th><th>saved</th><th>clock</th>"
+        "<th>file</th></tr>"
         f"</thead><tbody>{listing}</tbody></table>"
         f'<div class="plots">{charts}</div></body></html>\n'
     )

@@ -182,3 +182,26 @@ def document(
 def write_results(path: Path, infos: list[dict[str, Any]], **kwargs: Any) -> Path:
     path.write_text(json.dumps(document(infos, **kwargs)), encoding="utf-8")
     return path
+
+
+def live_clock(speedup: float) -> dict[str, Any]:
+    """Return the ``clock`` block of a case run with ``--syncbench-clock=live``."""
+    summary = {"p50": 0.05, "p95": 0.1, "p99": 0.1, "max": 0.1, "count": 300}
+    return {
+        "mode": "live",
+        "speedup": speedup,
+        "latency_wall_s": summary,
+        "tick_lag_s": summary | {"count": 1_440},
+    }
+
+
+def on_clock(
+    infos: list[dict[str, Any]], clock: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Set every case's ``clock`` block, or remove it when ``clock`` is None (older results)."""
+    for info in infos:
+        if clock is None:
+            info.pop("clock", None)
+        else:
+            info["clock"] = copy.deepcopy(clock)
+    return infos
