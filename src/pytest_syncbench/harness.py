@@ -63,7 +63,7 @@ from pytest_syncbench.metrics.resources import PeakRss
 from pytest_syncbench.metrics.timeseries import TimeSeries
 from pytest_syncbench.neighbour import run_neighbour
 from pytest_syncbench.observe import CaseObserver
-from pytest_syncbench.redis_backend import open_case_client
+from pytest_syncbench.redis_backend import ConnectionFailures, open_case_client
 from pytest_syncbench.scenarios import ScenarioSpec
 from pytest_syncbench.solution import Delivery, Solution, SolutionContext
 from pytest_syncbench.tracing import case_tracer
@@ -273,6 +273,8 @@ class _Run:
         self._stalls_taken = 0
         self.solution_errors: list[SolutionError] = []
         self.solution_error_count = 0
+        # Commands that failed on the connection to a real Redis server (redis_url).
+        self.redis_failures: ConnectionFailures | None = None
         self._solution_logger = logging.getLogger(
             f"syncbench.solution.{setup.solution_cls.name}"
         )
@@ -302,6 +304,7 @@ class _Run:
         finally:
             self.end_s = self.clock.now()
             await self._teardown()
+            self._fail_on_redis_failures()
             self._notify("case_ended")
             self._report_unretrieved()
             if self.solution_error_count > MAX_SOLUTION_ERRORS:
@@ -496,7 +499,7 @@ class _Run:
         calls = len(self.hubspot.calls)
         backlog = self.solution.backlog() if self.solution else 0
         self.setup.progress(
-            f"t={now:,.0f}s/{self.setup.spec.deadline_s:,.0f}s simulated, "
+            f"t={now:,.0f}s simulated (deadline {self.setup.spec.deadline_s:,.0f}s), "
             f"{calls:,} HubSpot calls, pending changes: {self.tracker.unresolved:,}, "
             f"solution backlog {backlog:,}"
         )
@@ -518,10 +521,28 @@ class _Run:
     async def _redis(self) -> redis.asyncio.Redis:
         """Return the case's Redis: fakeredis, or the emptied database of ``redis_url``."""
         if self.setup.redis_url:
-            return await open_case_client(self.setup.redis_url)
+            self.redis_failures = ConnectionFailures()
+            return await open_case_client(self.setup.redis_url, self.redis_failures)
         # A server of the case's own: without one, fakeredis registers a server per
         # address in a class-level map that keeps its sockets, and so the case, alive.
         return fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
+
+    def _fail_on_redis_failures(self) -> None:
+        """Fail the case if a command failed on its connection to the real Redis server.
+
+        The Redis error comes first and the case's own error, if any, follows it, because
+        a solution whose Redis commands fail may fail as a consequence.
+        """
+        failures = self.redis_failures
+        if failures is None or failures.count == 0:
+            return
+        assert self.setup.redis_url is not None
+        message = failures.case_error(self.setup.redis_url)
+        if self.error is not None:
+            message += f". The case also failed with: {self.error}"
+        self.status = "failed"
+        self.error = message
+        logger.error("case failed: %s", message)
 
     async def _teardown(self) -> None:
         """Stop the solution, measure the final state, and stop the mocks.

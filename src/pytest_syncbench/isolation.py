@@ -31,14 +31,14 @@ IsolateMode = Literal["auto", "always", "never"]
 ISOLATE_MODES: tuple[IsolateMode, ...] = ("auto", "always", "never")
 
 # ``auto`` isolates cases with at least this many seeded companies: the 1,000,000-company
-# cases of ``full``, which need about 4 GB each. The largest case of ``default``
+# cases of ``full``, which need 4.3 to 5.8 GB each. The largest case of ``default``
 # (250,000 companies, about 1.5 GB) stays in process, as its published figures were
 # measured. A child costs about 0.4 s a case (fork and pickling), so ``always`` is cheap.
 ISOLATE_MIN_COMPANIES = 500_000
 
-# An estimate of a case's memory, for the message when a child is killed: direct-polling's
-# 1,000,000-company scale case peaked at about 4 GB, about 4 KB per company.
-BYTES_PER_COMPANY_ESTIMATE = 4_000
+# An estimate of a case's memory, for the message when a child is killed: hybrid-cdc's
+# 1,000,000-company scale case peaked at 5.8 GB, the largest measured, about 6 KB per company.
+BYTES_PER_COMPANY_ESTIMATE = 6_000
 
 # Wall seconds a child may take to exit after its last message before it is killed.
 EXIT_TIMEOUT_S = 60.0

@@ -10,6 +10,7 @@ skipped, and every other test runs as usual.
 from __future__ import annotations
 
 import dataclasses
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -39,7 +40,11 @@ from pytest_syncbench.summary import (
     solution_error_lines,
 )
 from pytest_syncbench.sweep import plan_for, run_sweep, sweep_extra_info
-from pytest_syncbench.tracing import tracer_provider_for
+from pytest_syncbench.tracing import (
+    check_reachable,
+    tracer_provider_for,
+    traces_url,
+)
 
 CASE_FIXTURE = "syncbench_case"
 _RESULTS_KEY = pytest.StashKey[list[dict[str, Any]]]()
@@ -53,6 +58,8 @@ _SCALE_OUTCOMES_KEY = pytest.StashKey[dict[str, CaseOutcome]]()
 _METRICS_KEY = pytest.StashKey[MetricsServer]()
 _TRACER_PROVIDER_KEY = pytest.StashKey[TracerProvider | None]()
 SKIP_REASON = "scenario tests run only with --syncbench"
+DEFAULT_SPEEDUP = 60.0
+DEFAULT_PROMETHEUS_HOST = "127.0.0.1"
 # pytest-benchmark's default for --benchmark-storage (5.x).
 DEFAULT_BENCHMARK_STORAGE = "file://./.benchmarks"
 
@@ -127,10 +134,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--syncbench-speedup",
         type=parse_speedup,
-        default=60.0,
+        default=None,
         metavar="N",
-        help="With --syncbench-clock=live, simulated seconds per wall second. "
-        "Default: %(default)s.",
+        help="With --syncbench-clock=live, simulated seconds per wall second, from 1 to "
+        f"10,000. Default: {DEFAULT_SPEEDUP:g}.",
     )
     group.addoption(
         "--syncbench-prometheus-port",
@@ -142,10 +149,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--syncbench-prometheus-host",
-        default="127.0.0.1",
+        default=None,
         metavar="ADDRESS",
-        help="Address the Prometheus endpoint listens on. Default: %(default)s; a "
-        "Prometheus container on Linux needs the Docker bridge's, such as 172.17.0.1.",
+        help="Address the Prometheus endpoint of --syncbench-prometheus-port listens on. "
+        f"Default: {DEFAULT_PROMETHEUS_HOST}; a Prometheus container on Linux needs the "
+        "Docker bridge's, such as 172.17.0.1.",
     )
     group.addoption(
         "--syncbench-otlp-endpoint",
@@ -196,10 +204,15 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as exc:
         raise pytest.UsageError(f"--syncbench-solutions: {exc}") from None
     config.stash[_GATES_KEY] = configure_gates(config)
+    _check_option_pairs(config)
     _check_redis_url(config)
+    endpoint = config.getoption("syncbench_otlp_endpoint")
     try:
-        provider = tracer_provider_for(config.getoption("syncbench_otlp_endpoint"))
-    except ValueError as exc:
+        if endpoint is not None and config.getoption("syncbench"):
+            traces_url(endpoint)
+            check_reachable(endpoint)
+        provider = tracer_provider_for(endpoint)
+    except (ValueError, ConnectionError) as exc:
         raise pytest.UsageError(f"--syncbench-otlp-endpoint: {exc}") from None
     config.stash[_TRACER_PROVIDER_KEY] = provider
     if provider is not None:
@@ -221,18 +234,59 @@ def _check_redis_url(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--syncbench-redis-url: {exc}") from None
 
 
+def _check_option_pairs(config: pytest.Config) -> None:
+    """Reject options that only apply together with another one that is missing."""
+    if (
+        config.getoption("syncbench_speedup") is not None
+        and config.getoption("syncbench_clock") != "live"
+    ):
+        raise pytest.UsageError(
+            "--syncbench-speedup applies only to the live clock: add "
+            "--syncbench-clock=live, or drop the speedup"
+        )
+    port = config.getoption("syncbench_prometheus_port")
+    if config.getoption("syncbench_prometheus_host") is not None and port is None:
+        raise pytest.UsageError(
+            "--syncbench-prometheus-host applies only to the endpoint of "
+            "--syncbench-prometheus-port: add a port, or drop the host"
+        )
+    if port is not None and config.getoption("syncbench_isolate") == "always":
+        raise pytest.UsageError(
+            "--syncbench-isolate=always runs every case in a child process, whose "
+            "metrics --syncbench-prometheus-port cannot serve: use "
+            "--syncbench-isolate=auto (which keeps cases in process while the "
+            "endpoint is on) or never"
+        )
+
+
+def speedup_of(config: pytest.Config) -> float:
+    """Return the live clock's speedup, or 1.0 on the virtual clock."""
+    if config.getoption("syncbench_clock") != "live":
+        return 1.0
+    speedup = config.getoption("syncbench_speedup")
+    return DEFAULT_SPEEDUP if speedup is None else speedup
+
+
 def _configure_metrics(config: pytest.Config) -> None:
     """Start the Prometheus endpoint when ``--syncbench-prometheus-port`` asks for it."""
     port = config.getoption("syncbench_prometheus_port")
     if port is None:
         return
-    host = config.getoption("syncbench_prometheus_host")
+    host = config.getoption("syncbench_prometheus_host") or DEFAULT_PROMETHEUS_HOST
+    # An IPv6 address may come in brackets, as in a URL.
+    host = host.removeprefix("[").removesuffix("]")
     try:
         server = MetricsServer(port, host)
     except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, socket.gaierror):
+            raise pytest.UsageError(
+                f"--syncbench-prometheus-host={host}: not an address of this machine "
+                f"({reason}); give an IP address such as 127.0.0.1 or ::1"
+            ) from None
         raise pytest.UsageError(
             f"--syncbench-prometheus-port={port}: cannot listen on {host}:{port} "
-            f"({exc.strerror or exc}); choose a free port (0 for any free port), or "
+            f"({reason}); choose a free port (0 for any free port), or "
             "an address of this machine with --syncbench-prometheus-host"
         ) from None
     config.stash[_METRICS_KEY] = server
@@ -245,10 +299,19 @@ def case_observers(config: pytest.Config) -> tuple[CaseObserver, ...]:
     return () if server is None else (server.observer,)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Print the endpoint's address under ``-q`` too, where the header is not shown."""
+    config = session.config
+    server = config.stash.get(_METRICS_KEY, None)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if server is not None and reporter is not None and config.getoption("verbose") < 0:
+        reporter.write_line(f"syncbench: Prometheus metrics at {server.url}")
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = []
     if config.getoption("syncbench") and config.getoption("syncbench_clock") == "live":
-        speedup = config.getoption("syncbench_speedup")
+        speedup = speedup_of(config)
         lines.append(
             f"syncbench: live clock, {speedup:g} simulated seconds per wall second"
         )
@@ -340,7 +403,7 @@ class CaseRunner:
             progress=_progress_writer(config, f"{scenario_name}[{self.solution}]"),
             redis_url=config.getoption("syncbench_redis_url"),
             clock_mode=config.getoption("syncbench_clock"),
-            speedup=config.getoption("syncbench_speedup"),
+            speedup=speedup_of(config),
             observers=case_observers(config),
             tracer_provider=config.stash.get(_TRACER_PROVIDER_KEY, None),
         )

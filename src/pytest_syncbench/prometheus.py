@@ -20,7 +20,13 @@ from collections import Counter as Tally
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 from prometheus_client.exposition import start_http_server
 
 from pytest_syncbench.observe import CaseView
@@ -281,6 +287,9 @@ class MetricsServer:
     """
 
     def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+        # Without this, the client adds a *_created series to every counter and histogram,
+        # which no panel or alert reads. The setting is process-wide.
+        disable_created_metrics()
         self.metrics = Metrics()
         self.observer = PrometheusObserver(self.metrics)
         self.host = host

@@ -13,16 +13,24 @@ fakeredis. The loop spins for the round trip, and that CPU time is charged to th
 Ownership: :func:`open_case_client` empties the URL's database before each case, but only
 a database that is empty or contains :data:`OWNER_KEY`, which it writes after emptying.
 Any other database raises :class:`DatabaseNotOwnedError`, so a user's data is never deleted.
+
+Failures: :class:`ClockHoldingConnection` counts the commands that failed on the
+connection itself (refused, reset or closed connections, timeouts) in the case's
+:class:`ConnectionFailures`. The harness fails a case with any such failure, since its
+results then measure the server, not the solution.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import re
 import weakref
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import looptime
 import redis
@@ -41,7 +49,18 @@ WAIT_ACTOR = "redis-wait"
 CHECK_TIMEOUT_S = 5.0
 # The database number suggested to a user whose database contains foreign keys.
 SPARE_DB = 15
+DEFAULT_PORT = 6379
 URL_FORM = "redis://HOST:PORT/DB"
+# An empty path, "/", or "/" and a database number in ASCII digits.
+_DB_PATH = re.compile(r"(?:/([0-9]+)?)?", re.ASCII)
+# Errors of the connection to the server, as opposed to error replies to a command.
+# redis-py raises AuthenticationError, BusyLoadingError and MaxClientsReachedError as
+# subclasses of its ConnectionError.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+)
 
 
 class RedisUrlError(ValueError):
@@ -54,48 +73,91 @@ class DatabaseNotOwnedError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class RedisTarget:
-    """The host, port and database number of a ``redis://`` URL."""
+    """The server, database and credentials of a ``redis://`` URL."""
 
     host: str
     port: int
     db: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
 
     def url(self, db: int | None = None) -> str:
-        """Return the URL without credentials, with ``db`` in place of the database."""
+        """Return the URL with ``db`` in place of the database and the password as ``***``."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"redis://{host}:{self.port}/{self.db if db is None else db}"
+        user = quote(self.username or "", safe="")
+        if self.password is not None:
+            credentials = f"{user}:***@"
+        else:
+            credentials = f"{user}@" if user else ""
+        return (
+            f"redis://{credentials}{host}:{self.port}/{self.db if db is None else db}"
+        )
+
+    def connection_kwargs(self) -> dict[str, Any]:
+        """Return the keyword arguments of a redis-py connection pool for this target."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "db": self.db,
+            "username": self.username,
+            "password": self.password,
+        }
 
 
 def parse_redis_url(url: str) -> RedisTarget:
     """Parse ``redis://[USER:PASSWORD@]HOST[:PORT][/DB]``, or raise RedisUrlError if invalid.
 
     The port defaults to 6379 and the database to 0. A path that is not a database
-    number is rejected, where redis-py would fall back to database 0.
+    number is rejected, where redis-py would fall back to database 0. A query string or
+    fragment is rejected, since redis-py would take options such as ``?db=7`` from it.
     """
+    masked_url = _redact(url)
+    if "?" in url or "#" in url:
+        head, tail = re.split(r"[?#]", url, maxsplit=1)
+        # The query may contain a password (?password=...), so it is not quoted. An "@"
+        # after the "?" or "#" means that they are part of a password that was not
+        # percent-encoded, and then no part of the URL is quoted.
+        quoted = "" if "@" in tail else f" {_redact(head)!r}"
+        raise RedisUrlError(
+            f"invalid Redis URL{quoted}: a query string or fragment (from ? or #) is "
+            "not supported, so options such as ?db=7 cannot be given. Give the database "
+            f"as the path, as in {URL_FORM}, and percent-encode ? and # in a password "
+            "as %3F and %23"
+        )
     parts = urlsplit(url)
     if parts.scheme.lower() != "redis":
         raise RedisUrlError(
-            f"invalid Redis URL {_redact(url)!r}: the scheme must be redis://, as in "
+            f"invalid Redis URL {masked_url!r}: the scheme must be redis://, as in "
             f"{URL_FORM} (for example redis://127.0.0.1:6379/15)"
         )
     if not parts.hostname:
         raise RedisUrlError(
-            f"invalid Redis URL {_redact(url)!r}: no host; expected {URL_FORM}"
+            f"invalid Redis URL {masked_url!r}: no host; expected {URL_FORM}"
         )
     try:
-        port = parts.port or 6379
+        port = parts.port
     except ValueError:
+        port = 0
+    if port is None:
+        port = DEFAULT_PORT
+    if not 1 <= port <= 65535:
         raise RedisUrlError(
-            f"invalid Redis URL {_redact(url)!r}: the port must be a number from 1 to "
+            f"invalid Redis URL {masked_url!r}: the port must be a number from 1 to "
             f"65535; expected {URL_FORM}"
-        ) from None
-    path = parts.path.strip("/")
-    if path and not path.isdigit():
+        )
+    path = _DB_PATH.fullmatch(parts.path)
+    if path is None:
         raise RedisUrlError(
-            f"invalid Redis URL {_redact(url)!r}: the path {parts.path!r} is not a "
+            f"invalid Redis URL {masked_url!r}: the path {parts.path!r} is not a "
             f"database number; expected {URL_FORM}"
         )
-    return RedisTarget(parts.hostname, port, int(path) if path else 0)
+    return RedisTarget(
+        host=parts.hostname,
+        port=port,
+        db=int(path.group(1) or 0),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+    )
 
 
 def validate_redis_url(url: str, timeout_s: float = CHECK_TIMEOUT_S) -> RedisTarget:
@@ -105,33 +167,110 @@ def validate_redis_url(url: str, timeout_s: float = CHECK_TIMEOUT_S) -> RedisTar
     cannot be reached, rejects the credentials, or has no such database.
     """
     target = parse_redis_url(url)
-    client = redis.Redis.from_url(
-        url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s
+    pool = redis.ConnectionPool(
+        socket_connect_timeout=timeout_s,
+        socket_timeout=timeout_s,
+        **target.connection_kwargs(),
     )
+    client = redis.Redis.from_pool(pool)
     try:
         client.ping()
     except redis.exceptions.RedisError as exc:
+        reason = str(exc).rstrip(".")
         raise RedisUrlError(
-            f"PING to the Redis server at {target.url()} failed: "
-            f"{str(exc).rstrip('.')}. Start a Redis server "
-            f"there (for example `redis-server --port {target.port} --save ''`), or "
-            "correct --syncbench-redis-url"
+            f"PING to database {target.db} of the Redis server at {_redact(url)} "
+            f"failed: {reason}. {_ping_fix(exc, target)}"
         ) from None
     finally:
         client.close()
     return target
 
 
-async def open_case_client(url: str) -> redis.asyncio.Redis:
+def _ping_fix(exc: redis.exceptions.RedisError, target: RedisTarget) -> str:
+    """Return what to do about the error ``exc`` of a PING to ``target``."""
+    message = str(exc)
+    if "DB index is out of range" in message or "invalid DB index" in message:
+        return (
+            f"The server has no database {target.db}: its `databases` setting, 16 by "
+            "default, allows the numbers 0 to databases - 1. Choose a lower database "
+            "number in --syncbench-redis-url, or raise `databases` in the server's "
+            "configuration"
+        )
+    if isinstance(exc, redis.exceptions.AuthenticationError) and not target.password:
+        # The server's NOAUTH reply: "Authentication required", or "HELLO must be
+        # called with the client already authenticated" to the HELLO that redis-py 8.2
+        # sends on connect.
+        return (
+            "The server requires a password: add it to --syncbench-redis-url, as in "
+            "redis://:PASSWORD@HOST:PORT/DB, or redis://USER:PASSWORD@HOST:PORT/DB for "
+            "an ACL user"
+        )
+    if isinstance(exc, redis.exceptions.AuthenticationError):
+        return (
+            "Correct the user name and password in --syncbench-redis-url "
+            "(redis://USER:PASSWORD@HOST:PORT/DB, or redis://:PASSWORD@HOST:PORT/DB for "
+            "the default user), and percent-encode the characters / ? # % in them"
+        )
+    if isinstance(exc, redis.exceptions.NoPermissionError):
+        user = target.username or "default"
+        return (
+            f"The server's ACL denies the user {user!r} a command. The harness and the "
+            "solutions need every command on every key of the database: grant them "
+            f"with `ACL SETUSER {user} +@all ~*`, or give --syncbench-redis-url "
+            "another user"
+        )
+    return (
+        "Start a Redis server there (for example `redis-server --port "
+        f"{target.port} --save ''`), or correct --syncbench-redis-url"
+    )
+
+
+class ConnectionFailures:
+    """The commands of one case that failed on its connection to the real Redis server.
+
+    A pipeline counts once. A command that redis-py retries counts once per attempt,
+    although the clients made here do not retry.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        # The type and first line of the first failure, as "ConnectionError: ...".
+        self.first: str | None = None
+
+    def record(self, exc: BaseException) -> None:
+        self.count += 1
+        if self.first is None:
+            lines = str(exc).splitlines()
+            name = type(exc).__name__
+            self.first = f"{name}: {lines[0].rstrip('.')}" if lines else name
+
+    def case_error(self, url: str) -> str:
+        """Return the error of a case whose connection to ``url`` failed."""
+        return (
+            f"the Redis server at {_redact(url)} failed during the case: "
+            f"{self.count} Redis command(s) failed on the connection, the first with "
+            f"{self.first}. The results measure a broken Redis server, not the "
+            "solution: keep the server running and reachable for the whole run, and "
+            "run the case again"
+        )
+
+
+async def open_case_client(
+    url: str, failures: ConnectionFailures | None = None
+) -> redis.asyncio.Redis:
     """Connect to ``url`` for one case and empty its database, if the benchmark owns it.
 
-    Raises DatabaseNotOwnedError, without deleting anything, when the database contains
-    keys but not :data:`OWNER_KEY`.
+    Connection failures of the client, including those while the database is emptied,
+    are counted in ``failures``. Raises DatabaseNotOwnedError, without deleting
+    anything, when the database contains keys but not :data:`OWNER_KEY`.
     """
     target = parse_redis_url(url)
-    client: redis.asyncio.Redis = redis.asyncio.Redis.from_url(
-        url, connection_class=ClockHoldingConnection
+    pool = redis.asyncio.ConnectionPool(
+        connection_class=ClockHoldingConnection,
+        failures=failures,
+        **target.connection_kwargs(),
     )
+    client: redis.asyncio.Redis = redis.asyncio.Redis.from_pool(pool)
     try:
         await claim_database(client, target)
     except BaseException:
@@ -159,14 +298,27 @@ async def claim_database(client: redis.asyncio.Redis, target: RedisTarget) -> No
 
 
 class ClockHoldingConnection(redis.asyncio.Connection):
-    """A Redis TCP connection that keeps looptime's clock still while a command runs."""
+    """A Redis TCP connection that keeps looptime's clock still while a command runs.
+
+    It also counts the connects, sends and reads that fail with one of
+    :data:`CONNECTION_ERRORS` in ``failures``, once per failed command.
+    """
+
+    def __init__(
+        self, *, failures: ConnectionFailures | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self._failures = failures
+        # Nesting of the methods below: send_packed_command() connects through
+        # connect() in some redis-py versions, and a failure counts only at depth 1.
+        self._io_depth = 0
 
     async def connect(self) -> None:
-        with _ClockHold.on_running_loop():
+        with self._command_io():
             await super().connect()
 
     async def send_packed_command(self, *args: Any, **kwargs: Any) -> None:
-        with _ClockHold.on_running_loop():
+        with self._command_io():
             await super().send_packed_command(*args, **kwargs)
 
     async def read_response(self, *args: Any, **kwargs: Any) -> Any:
@@ -175,8 +327,22 @@ class ClockHoldingConnection(redis.asyncio.Connection):
         # redis-py's socket timeouts run on the loop's clock and never fire then, but the
         # harness's stall watchdog fails the case after STALL_LIMIT_S wall seconds and
         # names the "redis-wait" actor. No built-in solution sends a blocking command.
-        with _ClockHold.on_running_loop():
+        with self._command_io():
             return await super().read_response(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def _command_io(self) -> Iterator[None]:
+        """Hold the clock and count a connection failure of the enclosed step."""
+        self._io_depth += 1
+        try:
+            with _ClockHold.on_running_loop():
+                yield
+        except CONNECTION_ERRORS as exc:
+            if self._io_depth == 1 and self._failures is not None:
+                self._failures.record(exc)
+            raise
+        finally:
+            self._io_depth -= 1
 
 
 class _ClockHold:
@@ -245,18 +411,26 @@ _NO_HOLD = _NoHold()
 
 
 def _redact(url: str) -> str:
-    """Return ``url`` with any password replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """Return ``url`` with any password replaced by ``***``.
+
+    The credentials end at the last "@", so a password that contains "/", "?" or "#"
+    without percent-encoding is masked too.
+    """
+    scheme, slashes, rest = url.partition("//")
+    if not slashes or "@" not in rest:
         return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+    credentials, _, address = rest.rpartition("@")
+    user, colon, _ = credentials.partition(":")
+    if not colon:
+        return url
+    return f"{scheme}//{user}:***@{address}"
 
 
 __all__ = [
+    "CONNECTION_ERRORS",
     "OWNER_KEY",
     "ClockHoldingConnection",
+    "ConnectionFailures",
     "DatabaseNotOwnedError",
     "RedisTarget",
     "RedisUrlError",

@@ -29,6 +29,7 @@ carries ``syncbench.simulated_s`` (seconds since the case started at the span's 
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
@@ -375,11 +376,43 @@ def traces_url(endpoint: str) -> str:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
-            f"invalid OTLP endpoint {endpoint!r}: expected an http or https URL with a "
-            f"host, such as {ENDPOINT_EXAMPLE}"
+            f"invalid OTLP endpoint {masked_url(endpoint)!r}: expected an http or https "
+            f"URL with a host, such as {ENDPOINT_EXAMPLE}"
         )
     base = endpoint.rstrip("/")
     return base if base.endswith(TRACES_PATH) else base + TRACES_PATH
+
+
+def masked_url(url: str) -> str:
+    """Return ``url`` with the password of its user information, if any, as ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def check_reachable(endpoint: str, timeout_s: float = 3.0) -> None:
+    """Raise ConnectionError unless a TCP connection to ``endpoint``'s host and port opens.
+
+    Without this check, a collector that is not running costs every export its retries,
+    and the spans of the whole run are lost after the summary has been printed.
+    """
+    parts = urlsplit(endpoint)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise ConnectionError(
+            f"cannot connect to the OTLP collector at {masked_url(endpoint)} "
+            f"({exc.strerror or exc}); start the collector (Jaeger takes OTLP/HTTP on "
+            "port 4318) or drop the option"
+        ) from None
 
 
 def tracer_provider_for(endpoint: str | None) -> TracerProvider | None:

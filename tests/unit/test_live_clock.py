@@ -79,11 +79,23 @@ def test_virtual_case_says_its_clock():
     assert info["clock"] == {"mode": "virtual"}
 
 
-@pytest.mark.parametrize("value", ["0", "-5", "fast", "nan"])
+@pytest.mark.parametrize("value", ["0", "0.5", "-5", "fast", "nan", "20000", "1e300"])
 def test_bad_speedup_option_is_a_usage_error(pytester, value):
-    result = pytester.runpytest(f"--syncbench-speedup={value}")
+    result = pytester.runpytest(
+        "--syncbench-clock=live", f"--syncbench-speedup={value}"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*invalid speedup '{value}': expected a number > 0*"])
+    result.stderr.fnmatch_lines(
+        [f"*invalid speedup '{value}': expected a number from 1 to 10,000*"]
+    )
+
+
+def test_speedup_without_live_clock_is_a_usage_error(pytester):
+    result = pytester.runpytest("--syncbench", "--syncbench-speedup=100")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--syncbench-speedup applies only to the live clock*"]
+    )
 
 
 def test_live_clock_is_named_in_the_header(pytester):
@@ -94,4 +106,13 @@ def test_live_clock_is_named_in_the_header(pytester):
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
         ["syncbench: live clock, 120 simulated seconds per wall second"]
+    )
+
+
+def test_live_clock_default_speedup_is_named(pytester):
+    pytester.makepyfile("def test_nothing():\n    assert True\n")
+    result = pytester.runpytest("--syncbench", "--syncbench-clock=live")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        ["syncbench: live clock, 60 simulated seconds per wall second"]
     )

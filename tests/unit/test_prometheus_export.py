@@ -140,9 +140,7 @@ def test_series_lists_every_exported_name(server):
     )
     run_case(setup)
     names = {name for name, _ in _scrape(server)}
-    # The client adds a _created series per counter and histogram; they are not ours.
-    ours = {name for name in names if not name.endswith("_created")}
-    assert ours == SERIES
+    assert names == SERIES
 
 
 def test_port_in_use_is_a_usage_error(pytester):
@@ -170,6 +168,52 @@ def test_bad_port_is_a_usage_error(pytester, value):
 def test_endpoint_is_named_in_the_header(pytester):
     pytester.makepyfile("def test_nothing():\n    assert True\n")
     result = pytester.runpytest("--syncbench", "--syncbench-prometheus-port=0")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        ["syncbench: Prometheus metrics at http://127.0.0.1:*/metrics"]
+    )
+
+
+def test_host_without_port_is_a_usage_error(pytester):
+    result = pytester.runpytest("--syncbench", "--syncbench-prometheus-host=127.0.0.1")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--syncbench-prometheus-host applies only to*"])
+
+
+def test_unknown_host_is_named(pytester):
+    result = pytester.runpytest(
+        "--syncbench",
+        "--syncbench-prometheus-port=0",
+        "--syncbench-prometheus-host=not_a_host",
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--syncbench-prometheus-host=not_a_host: not an address of this machine*"]
+    )
+
+
+def test_bracketed_ipv6_host_listens(pytester):
+    pytester.makepyfile("def test_nothing():\n    assert True\n")
+    result = pytester.runpytest(
+        "--syncbench",
+        "--syncbench-prometheus-port=0",
+        "--syncbench-prometheus-host=[::1]",
+    )
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["syncbench: Prometheus metrics at http://[[]::1[]]:*"])
+
+
+def test_isolating_every_case_is_refused_with_the_endpoint(pytester):
+    result = pytester.runpytest(
+        "--syncbench", "--syncbench-prometheus-port=0", "--syncbench-isolate=always"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--syncbench-isolate=always runs every case*"])
+
+
+def test_quiet_run_still_names_the_endpoint(pytester):
+    pytester.makepyfile("def test_nothing():\n    assert True\n")
+    result = pytester.runpytest("-q", "--syncbench", "--syncbench-prometheus-port=0")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
         ["syncbench: Prometheus metrics at http://127.0.0.1:*/metrics"]

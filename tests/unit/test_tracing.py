@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from collections import Counter
@@ -435,3 +436,27 @@ def test_bad_endpoint_option_is_usage_error(pytester):
     result.stderr.fnmatch_lines(
         ["*--syncbench-otlp-endpoint: invalid OTLP endpoint 'ftp://x'*127.0.0.1:4318*"]
     )
+
+
+def test_unreachable_collector_is_usage_error(pytester):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    pytester.makepyfile("def test_nothing():\n    assert True\n")
+
+    result = pytester.runpytest(
+        "--syncbench", f"--syncbench-otlp-endpoint=http://127.0.0.1:{port}"
+    )
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*cannot connect to the OTLP collector at http://127.0.0.1:{port}*"]
+    )
+
+
+def test_endpoint_password_is_masked(pytester):
+    result = pytester.runpytest("--syncbench-otlp-endpoint=ftp://user:secret@x")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*'ftp://user:***@x'*"])
+    assert "secret" not in result.stderr.str()
