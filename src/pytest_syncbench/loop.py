@@ -406,14 +406,24 @@ async def _wait_cancelled(
             stalled.set_result(None)
 
     watchdog.on_stall = give_up
+    live = isinstance(loop, LiveTimeLoop)
+    if live:
+        # The live clock always moves, so the watchdog never reports a stall there; a task
+        # that ignores its cancellation is given up after the same wall time instead.
+        loop.call_later(watchdog.limit_s * loop.speedup, give_up)
     await asyncio.wait([gathered, stalled], return_when=asyncio.FIRST_COMPLETED)
     if gathered.done():
         return
     running = [t for t in pending if not t.done()]
+    reason = (
+        f"still ran {watchdog.limit_s:g} wall seconds later"
+        if live
+        else "kept the simulated clock from moving"
+    )
     logger.warning(
-        "closing the loop with %d task(s) that ignored cancellation and kept the "
-        "simulated clock from moving: %s",
+        "closing the loop with %d task(s) that ignored cancellation and %s: %s",
         len(running),
+        reason,
         ", ".join(_describe(task) for task in running),
     )
 

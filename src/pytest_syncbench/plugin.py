@@ -137,7 +137,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="N",
         help="With --syncbench-clock=live, simulated seconds per wall second, from 1 to "
-        f"10,000. Default: {DEFAULT_SPEEDUP:g}.",
+        f"1,000. Default: {DEFAULT_SPEEDUP:g}.",
     )
     group.addoption(
         "--syncbench-prometheus-port",
@@ -327,14 +327,14 @@ def _configure_storage(config: pytest.Config) -> None:
     Runs at different scales share test names, so one storage folder would let
     ``--benchmark-compare`` set a smoke run against a default one; a live run's figures
     depend on its speedup and the machine's load, so live runs get folders of their own
-    (``smoke-live``) too. The folder sits under
+    (``smoke-live-60x``) too. The folder sits under
     the rootdir, so a run started from a subdirectory finds the same baseline. An explicit
     ``--benchmark-storage``, ``--benchmark-save`` or ``--benchmark-disable`` is respected.
     """
     option = config.option
     folder = config.getoption("syncbench_scale")
     if config.getoption("syncbench_clock") == "live":
-        folder += "-live"
+        folder += f"-live-{speedup_of(config):g}x"
     if getattr(option, "benchmark_storage", None) == DEFAULT_BENCHMARK_STORAGE:
         option.benchmark_storage = f"file://{config.rootpath / '.benchmarks' / folder}"
     if not any(
