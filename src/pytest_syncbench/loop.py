@@ -408,7 +408,7 @@ async def _wait_cancelled(
     watchdog.on_stall = give_up
     live = isinstance(loop, LiveTimeLoop)
     if live:
-        # The live clock always moves, so the watchdog never reports a stall there; a task
+        # The live clock always moves, so the watchdog never reports a stall there. A task
         # that ignores its cancellation is given up after the same wall time instead.
         loop.call_later(watchdog.limit_s * loop.speedup, give_up)
     await asyncio.wait([gathered, stalled], return_when=asyncio.FIRST_COMPLETED)

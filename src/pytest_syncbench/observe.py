@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class CaseView(Protocol):
-    """What an observer may read of a running case."""
+    """The parts of a running case that an observer may read."""
 
     setup: CaseSetup
     clock: Clock

@@ -268,7 +268,7 @@ def speedup_of(config: pytest.Config) -> float:
 
 
 def _configure_metrics(config: pytest.Config) -> None:
-    """Start the Prometheus endpoint when ``--syncbench-prometheus-port`` asks for it."""
+    """Start the Prometheus endpoint when ``--syncbench-prometheus-port`` is given."""
     port = config.getoption("syncbench_prometheus_port")
     if port is None:
         return

@@ -153,10 +153,7 @@ class PrometheusObserver:
         if seen is None:
             return
         labels = _labels(view)
-        self._count_calls(view, seen, labels)
-        self._count_deliveries(view, seen, labels)
-        self._count_webhooks(view, seen, labels)
-        self._set_gauges(view, labels)
+        self._update(view, seen, labels)
         now = view.clock.now()
         if now >= seen.next_consistency_s:
             seen.next_consistency_s = now + CONSISTENCY_EVERY_S
@@ -167,29 +164,28 @@ class PrometheusObserver:
         if seen is None:
             return
         labels = _labels(view)
+        self._update(view, seen, labels)
+        self._set_consistency(view.final, labels)
+        self.metrics.gauges["syncbench_case_running"].labels(**labels).set(0)
+
+    def _update(self, view: CaseView, seen: _Seen, labels: dict[str, str]) -> None:
+        """Add what happened since the last update, and set the gauges."""
         self._count_calls(view, seen, labels)
         self._count_deliveries(view, seen, labels)
         self._count_webhooks(view, seen, labels)
         self._set_gauges(view, labels)
-        self._set_consistency(view.final, labels)
-        self.metrics.gauges["syncbench_case_running"].labels(**labels).set(0)
 
     def _count_calls(self, view: CaseView, seen: _Seen, labels: dict[str, str]) -> None:
+        counters = self.metrics.counters
         if view.hubspot is not None:
             calls = view.hubspot.calls
-            _add_calls(
-                self.metrics.counters["syncbench_hubspot_requests"],
-                labels,
-                calls[seen.hubspot_calls :],
-            )
+            requests = counters["syncbench_hubspot_requests"]
+            _add_calls(requests, labels, calls[seen.hubspot_calls :])
             seen.hubspot_calls = len(calls)
         if view.databox is not None:
             calls = view.databox.calls
-            _add_calls(
-                self.metrics.counters["syncbench_databox_requests"],
-                labels,
-                calls[seen.databox_calls :],
-            )
+            requests = counters["syncbench_databox_requests"]
+            _add_calls(requests, labels, calls[seen.databox_calls :])
             seen.databox_calls = len(calls)
 
     def _count_deliveries(
@@ -282,8 +278,8 @@ def _add_calls(counter: Counter, labels: dict[str, str], calls: list[Any]) -> No
 class MetricsServer:
     """The session's metrics and the HTTP server that serves them.
 
-    It listens on 127.0.0.1 unless told otherwise; a Prometheus in a container on Linux
-    reaches the host only through the bridge's address, such as 172.17.0.1.
+    It listens on 127.0.0.1 by default. A Prometheus in a container on Linux reaches the
+    host only through the bridge's address, such as 172.17.0.1.
     """
 
     def __init__(self, port: int, host: str = "127.0.0.1") -> None:
