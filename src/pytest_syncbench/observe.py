@@ -3,7 +3,7 @@
 The harness calls every observer of ``CaseSetup.observers`` on the case's loop: once when
 the solution has started, after every watch tick (5 simulated seconds), and once when the
 case has ended and its final consistency is known. An observer reads the run through
-:class:`CaseView` and must be quick, since it runs between the case's own callbacks; the
+:class:`CaseView`. It must be quick, because it runs between the case's own callbacks. The
 CPU it takes is charged to the harness, not to the solution or the mocks.
 """
 

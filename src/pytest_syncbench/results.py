@@ -17,6 +17,23 @@ from pytest_syncbench.metrics.reliability import succeeded
 
 SCHEMA_VERSION = 1
 EXTRA_INFO_KEY = "syncbench"
+# Fields that measure the machine running the case, which vary between runs. Every other
+# field of a case on the virtual clock repeats exactly for the same seed.
+MACHINE_FIELDS = frozenset(
+    {
+        "cpu_s",
+        "cpu_mock_s",
+        "cpu_by_actor_s",
+        "peak_rss_bytes",
+        "rss_growth_bytes",
+        "wall_s",
+    }
+)
+
+
+def without_machine_fields(info: dict[str, Any]) -> dict[str, Any]:
+    """Return ``info`` without :data:`MACHINE_FIELDS`, the part a seed fixes."""
+    return {key: value for key, value in info.items() if key not in MACHINE_FIELDS}
 
 
 def call_table(calls: list[Any]) -> dict[str, Any]:
@@ -107,8 +124,8 @@ def clock_info(outcome: CaseOutcome) -> dict[str, Any]:
     """Return the clock the case ran on, and in live mode what a watcher saw.
 
     On the live clock every simulated second lasts 1/speedup wall seconds, so the wall
-    latencies are the same samples on the wall scale. ``tick_lag_s`` says how late the
-    harness's 5-second ticks came: when the process cannot keep up with the speedup,
+    latencies are the same samples on the wall scale. ``tick_lag_s`` is how late the
+    harness's 5-second ticks came. When the process cannot keep up with the speedup,
     simulated time passes while callbacks wait, and every figure stretches by that much.
     """
     if outcome.clock_mode != "live":

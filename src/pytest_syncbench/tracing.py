@@ -21,7 +21,7 @@ call and an empty ``with``.
 
 Span times: on the virtual clock a span starts and ends at the case's calendar time
 (``clock.now_ms()`` in nanoseconds), so traces follow the simulated timeline and repeat
-for the same seed; on the live clock they are wall time (``time.time_ns()``). Every span
+for the same seed. On the live clock they are wall time (``time.time_ns()``). Every span
 carries ``syncbench.simulated_s`` (seconds since the case started at the span's start) and
 ``syncbench.scenario``, ``syncbench.solution`` and ``syncbench.seed``.
 """

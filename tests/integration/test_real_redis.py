@@ -30,19 +30,10 @@ from pytest_syncbench.redis_backend import (
     validate_redis_url,
 )
 from pytest_syncbench.registry import discover
-from pytest_syncbench.results import extra_info
+from pytest_syncbench.results import extra_info, without_machine_fields
 from pytest_syncbench.scenarios import Fault, FaultKind, Scale, ScenarioSpec, scenario
 from pytest_syncbench.solution import Solution, SolutionContext
 
-# Real measurements of the process vary between runs; everything else must not.
-MACHINE_FIELDS = {
-    "cpu_s",
-    "cpu_mock_s",
-    "cpu_by_actor_s",
-    "peak_rss_bytes",
-    "rss_growth_bytes",
-    "wall_s",
-}
 SOLUTION = "hybrid-cdc"
 STATE_PREFIX = "syncbench:hybrid-cdc:"
 
@@ -73,7 +64,7 @@ def _run(spec: ScenarioSpec, redis_url: str | None) -> dict[str, Any]:
 
 
 def _measurements(info: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in info.items() if k not in MACHINE_FIELDS}
+    return without_machine_fields(info)
 
 
 def _client(url: str, db: int | None = None) -> redis.Redis:

@@ -5,18 +5,8 @@ import pytest
 from pytest_syncbench.generator import StreamSpec
 from pytest_syncbench.harness import CaseSetup, run_case
 from pytest_syncbench.registry import discover
-from pytest_syncbench.results import extra_info
+from pytest_syncbench.results import extra_info, without_machine_fields
 from pytest_syncbench.scenarios import Fault, FaultKind, ScenarioSpec
-
-# Real measurements of the process vary between runs; everything else must not.
-MACHINE_FIELDS = {
-    "cpu_s",
-    "cpu_mock_s",
-    "cpu_by_actor_s",
-    "peak_rss_bytes",
-    "rss_growth_bytes",
-    "wall_s",
-}
 
 SPEC = ScenarioSpec(
     name="determinism",
@@ -46,7 +36,7 @@ OVERLAPPING = ScenarioSpec(
 def _measure(solution: str, seed: int, spec: ScenarioSpec = SPEC) -> dict:
     setup = CaseSetup(spec=spec, solution_cls=discover()[solution], seed=seed)
     info = extra_info(run_case(setup), "test", setup.tier)
-    return {k: v for k, v in info.items() if k not in MACHINE_FIELDS}
+    return without_machine_fields(info)
 
 
 @pytest.mark.parametrize("solution", ["direct-polling", "webhook-sync", "hybrid-cdc"])

@@ -18,20 +18,11 @@ from pytest_syncbench.isolation import (
     should_isolate,
 )
 from pytest_syncbench.registry import discover
-from pytest_syncbench.results import extra_info
+from pytest_syncbench.results import extra_info, without_machine_fields
 from pytest_syncbench.scenarios import ScenarioSpec
 
 pytestmark = pytest.mark.skipif(not fork_available(), reason="needs os.fork")
 
-# Measurements of the process vary between runs, so the comparison leaves them out.
-MACHINE_FIELDS = {
-    "cpu_s",
-    "cpu_mock_s",
-    "cpu_by_actor_s",
-    "peak_rss_bytes",
-    "rss_growth_bytes",
-    "wall_s",
-}
 
 SPEC = ScenarioSpec(
     name="isolation",
@@ -91,7 +82,7 @@ def _setup(solution_cls, progress=None):
 
 def _comparable(outcome):
     info = extra_info(outcome, "test", "professional")
-    return {k: v for k, v in info.items() if k not in MACHINE_FIELDS}
+    return without_machine_fields(info)
 
 
 def test_isolated_case_same_numbers():

@@ -27,7 +27,7 @@ from pytest_syncbench.generator import StreamSpec
 from pytest_syncbench.harness import CaseOutcome, CaseSetup, run_case
 from pytest_syncbench.loop import run_virtual
 from pytest_syncbench.registry import discover
-from pytest_syncbench.results import extra_info
+from pytest_syncbench.results import extra_info, without_machine_fields
 from pytest_syncbench.scenarios import ScenarioSpec
 from pytest_syncbench.tracing import (
     NULL_SCOPE,
@@ -36,7 +36,6 @@ from pytest_syncbench.tracing import (
     tracer_provider_for,
     traces_url,
 )
-from tests.unit.test_determinism import MACHINE_FIELDS
 
 SPEC = ScenarioSpec(
     name="tracing",
@@ -250,7 +249,7 @@ def test_tracing_changes_no_measurement(solution):
         outcome, spans = _run(solution, traced=traced)
         assert bool(spans) == traced
         info = extra_info(outcome, "test", "professional")
-        return {k: v for k, v in info.items() if k not in MACHINE_FIELDS}
+        return without_machine_fields(info)
 
     assert measure(traced=True) == measure(traced=False)
 
